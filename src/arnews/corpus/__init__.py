@@ -1,0 +1,1 @@
+"""Building and validating the shipped demo corpus (``arnews-corpus build|validate``)."""

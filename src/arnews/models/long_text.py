@@ -1,0 +1,96 @@
+"""Fitting long articles into a model's window: head, head_tail or chunks.
+
+Only the article (the second segment of a pair, or the single text) is ever cut;
+the claim or target stays whole. ``chunks`` uses the fast tokenizer's own
+overflow windows (``return_overflowing_tokens`` with a ``stride``), and scores an
+article by pooling the logits of all its windows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from arnews.tasks.inputs import Inputs
+
+STRATEGIES = ("head", "head_tail", "chunks")
+
+
+@dataclass
+class LongTextConfig:
+    """How to handle articles longer than ``max_length`` tokens."""
+
+    strategy: str = "head"
+    head_fraction: float = 0.5   # head_tail: share of the budget kept from the start
+    stride: int = 64             # chunks: tokens shared by neighbouring windows
+    pooling: str = "mean"        # chunks: mean or max over window logits
+    max_chunks: int = 64         # chunks: cap per article, to bound memory
+
+    def __post_init__(self):
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"long_text.strategy={self.strategy!r}; choose one of {STRATEGIES}")
+        if self.pooling not in ("mean", "max"):
+            raise ValueError(f"long_text.pooling={self.pooling!r}; choose mean or max")
+
+
+def _head_tail(tokenizer, texts: list[str], budgets: list[int], head_fraction: float) -> list[str]:
+    """Cut each text to its first and last tokens, at character offsets, so the
+    result re-tokenizes to (about) the same pieces with any tokenizer."""
+    enc = tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True)
+    out = []
+    for text, offsets, budget in zip(texts, enc["offset_mapping"], budgets):
+        if len(offsets) <= budget:
+            out.append(text)
+            continue
+        n_head = max(1, int(budget * head_fraction))
+        n_tail = max(1, budget - n_head)
+        head_end = offsets[n_head - 1][1]
+        tail_start = offsets[len(offsets) - n_tail][0]
+        out.append(text[:head_end] + " … " + text[tail_start:])
+    return out
+
+
+def encode(tokenizer, inputs: Inputs, max_length: int, cfg: LongTextConfig) -> tuple[dict, np.ndarray]:
+    """Tokenize ``inputs``; return features and, per feature row, its example index."""
+    first, second = inputs.first, inputs.second
+    article = second if second is not None else first
+    if cfg.strategy == "head_tail":
+        if second is None:
+            budgets = [max_length - 2] * len(first)
+        else:
+            claim_len = [len(ids) for ids in tokenizer(first, add_special_tokens=False)["input_ids"]]
+            budgets = [max(8, max_length - 3 - n) for n in claim_len]
+        article = _head_tail(tokenizer, article, budgets, cfg.head_fraction)
+    args = (first, article) if second is not None else (article,)
+    kwargs = dict(truncation="only_second" if second is not None else True, max_length=max_length)
+    if cfg.strategy != "chunks":
+        enc = tokenizer(*args, **kwargs)
+        return dict(enc), np.arange(len(first))
+    enc = tokenizer(*args, **kwargs, stride=cfg.stride, return_overflowing_tokens=True)
+    doc = np.asarray(enc.pop("overflow_to_sample_mapping"))
+    keep = _cap_windows(doc, cfg.max_chunks)
+    return {k: [v[i] for i in keep] for k, v in enc.items()}, doc[keep]
+
+
+def _cap_windows(doc: np.ndarray, cap: int) -> np.ndarray:
+    """Indices of at most ``cap`` windows per article, spread evenly over it."""
+    keep = []
+    for d in np.unique(doc):
+        idx = np.flatnonzero(doc == d)
+        if len(idx) > cap:
+            idx = idx[np.linspace(0, len(idx) - 1, cap).round().astype(int)]
+        keep.extend(idx.tolist())
+    return np.asarray(sorted(keep))
+
+
+def pool_logits(logits: np.ndarray, doc: np.ndarray, n_docs: int, pooling: str) -> np.ndarray:
+    """Article logits from window logits (mean or max per article).
+
+    >>> pool_logits(np.array([[1.0], [3.0], [5.0]]), np.array([0, 0, 1]), 2, "max").tolist()
+    [[3.0], [5.0]]
+    """
+    out = np.zeros((n_docs, logits.shape[1]), dtype=logits.dtype)
+    for d in range(n_docs):
+        rows = logits[doc == d]
+        out[d] = rows.max(axis=0) if pooling == "max" else rows.mean(axis=0)
+    return out

@@ -1,0 +1,118 @@
+"""scikit-learn baselines behind the Classifier interface.
+
+Each baseline is a Pipeline built by a factory named in ``conf/model``; the
+factories take ``multi_label`` so that one config serves topics (one-vs-rest) and
+single-label tasks alike.
+
+>>> from arnews.tasks.inputs import Inputs
+>>> clf = SklearnClassifier(tfidf_logreg(multi_label=False), ["a", "b"], False)
+>>> _ = clf.fit(Inputs(["قط", "كلب"] * 3), np.array([0, 1] * 3), Inputs(["قط"]), np.array([0]))
+>>> clf.predict_scores(Inputs(["قط"])).shape
+(1, 2)
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import joblib
+import numpy as np
+from scipy.special import expit, softmax
+from sklearn.compose import ColumnTransformer
+from sklearn.dummy import DummyClassifier
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.svm import LinearSVC
+
+from arnews.models.base import Classifier
+from arnews.tasks.inputs import Inputs
+
+
+def _joined(frame):
+    """Single-text baselines read the pair as one text (claim, then article)."""
+    if "second" in frame:
+        return (frame["first"] + "\n" + frame["second"]).tolist()
+    return frame["first"].tolist()
+
+
+def tfidf_features(word_ngrams=(1, 2), char_ngrams=(2, 5), max_features=50000, min_df=1):
+    """Word and character n-gram TF-IDF; characters catch Arabic clitics and affixes."""
+    return make_pipeline(
+        FunctionTransformer(_joined),
+        FeatureUnion([
+            ("word", TfidfVectorizer(ngram_range=tuple(word_ngrams), max_features=max_features,
+                                     min_df=min_df, sublinear_tf=True)),
+            ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(char_ngrams),
+                                     max_features=max_features, min_df=min_df, sublinear_tf=True)),
+        ]),
+    )
+
+
+def _wrap(estimator, multi_label: bool):
+    return OneVsRestClassifier(estimator) if multi_label else estimator
+
+
+def tfidf_logreg(multi_label: bool, C: float = 10.0, class_weight="balanced", **features):
+    """TF-IDF (word + char n-grams) → logistic regression."""
+    clf = LogisticRegression(C=C, max_iter=2000, class_weight=class_weight)
+    return Pipeline([("tfidf", tfidf_features(**features)), ("clf", _wrap(clf, multi_label))])
+
+
+def tfidf_svm(multi_label: bool, C: float = 1.0, class_weight="balanced", **features):
+    """TF-IDF (word + char n-grams) → linear SVM; margins are squashed into scores."""
+    clf = LinearSVC(C=C, class_weight=class_weight)
+    return Pipeline([("tfidf", tfidf_features(**features)), ("clf", _wrap(clf, multi_label))])
+
+
+def _no_features(frame):
+    return np.zeros((len(frame), 1))
+
+
+def majority(multi_label: bool):
+    """Predicts the training prior: the most frequent class, or each label's majority."""
+    clf = DummyClassifier(strategy="prior")
+    return Pipeline([("text", FunctionTransformer(_no_features)),
+                     ("clf", _wrap(clf, multi_label))])
+
+
+class SklearnClassifier(Classifier):
+    """Adapter from a scikit-learn Pipeline to the Classifier interface."""
+
+    kind = "sklearn"
+
+    def __init__(self, pipeline, labels, multi_label):
+        super().__init__(labels, multi_label)
+        self.pipeline = pipeline
+
+    def fit(self, train, y_train, dev, y_dev, log_metrics=None):
+        self.pipeline.fit(train.to_frame(), y_train)
+        return self
+
+    def predict_scores(self, inputs: Inputs) -> np.ndarray:
+        frame = inputs.to_frame()
+        if hasattr(self.pipeline, "predict_proba"):
+            scores = self.pipeline.predict_proba(frame)
+        else:
+            margins = self.pipeline.decision_function(frame)
+            if margins.ndim == 1:  # binary single-label: margin of the positive class
+                margins = np.stack([-margins, margins], axis=1)
+            scores = expit(margins) if self.multi_label else softmax(margins, axis=1)
+        return self._align(np.asarray(scores))
+
+    def _align(self, scores):
+        """Put columns in label order, with zeros for classes train never saw."""
+        if self.multi_label:
+            return scores
+        classes = list(self.pipeline.classes_)
+        out = np.zeros((scores.shape[0], len(self.labels)))
+        out[:, classes] = scores
+        return out
+
+    def _save_weights(self, path: Path) -> None:
+        joblib.dump(self.pipeline, path / "pipeline.joblib")
+
+    @classmethod
+    def load(cls, path: Path, meta: dict) -> "SklearnClassifier":
+        return cls(joblib.load(path / "pipeline.joblib"), meta["labels"], meta["multi_label"])

@@ -1,0 +1,36 @@
+"""Figures for a run: a confusion matrix, or one 2x2 matrix per label for multi-label."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # runs on headless machines and in CI
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from sklearn.metrics import ConfusionMatrixDisplay, multilabel_confusion_matrix  # noqa: E402
+
+
+def confusion_figure(y_true: np.ndarray, y_pred: np.ndarray, labels: list[str], multi_label: bool,
+                     title: str = "test"):
+    """A matplotlib Figure of the confusion matrix (per label when multi-label).
+
+    >>> fig = confusion_figure(np.array([0, 1]), np.array([0, 0]), ["a", "b"], False)
+    >>> len(fig.axes) >= 1
+    True
+    """
+    if not multi_label:
+        fig, ax = plt.subplots(figsize=(1.2 * len(labels) + 3, 1.2 * len(labels) + 2.5))
+        ConfusionMatrixDisplay.from_predictions(
+            y_true, y_pred, labels=list(range(len(labels))), display_labels=labels, ax=ax,
+            colorbar=False, xticks_rotation=45)
+        ax.set_title(f"confusion matrix ({title})")
+        fig.tight_layout()
+        return fig
+    matrices = multilabel_confusion_matrix(y_true, y_pred)
+    fig, axes = plt.subplots(1, len(labels), figsize=(3.2 * len(labels), 3.4), squeeze=False)
+    for ax, matrix, label in zip(axes[0], matrices, labels):
+        ConfusionMatrixDisplay(matrix, display_labels=["no", "yes"]).plot(ax=ax, colorbar=False)
+        ax.set_title(label)
+    fig.suptitle(f"per-label confusion ({title})")
+    fig.tight_layout()
+    return fig

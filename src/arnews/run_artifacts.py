@@ -1,0 +1,65 @@
+"""What a run writes besides metrics: report, figure, predictions, and the model."""
+from __future__ import annotations
+
+import json
+import tempfile
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import mlflow
+import numpy as np
+import pandas as pd
+
+from arnews import tracking
+from arnews.pyfunc import scores_frame
+from arnews.reports import confusion_figure
+from arnews.tasks.metrics import text_report
+
+# What the logged pyfunc needs at load time; the arnews code itself travels with it.
+RUNTIME_PACKAGES = ("mlflow", "torch", "transformers", "tokenizers", "datasets", "scikit-learn",
+                    "scipy", "pandas", "numpy", "pyarabic", "hydra-core", "omegaconf", "joblib")
+
+
+def requirements() -> list[str]:
+    reqs = []
+    for name in RUNTIME_PACKAGES:
+        try:
+            reqs.append(f"{name}=={version(name).split('+')[0]}")
+        except PackageNotFoundError:
+            reqs.append(name)
+    return reqs
+
+
+def log_evaluation(task, split: str, rows: list[dict], y: np.ndarray, scores: np.ndarray,
+                   decided: np.ndarray) -> None:
+    """Classification report, confusion figure and per-example predictions of one split."""
+    mlflow.log_text(text_report(y, decided, task.labels, task.multi_label),
+                    f"reports/{split}_classification_report.txt")
+    fig = confusion_figure(y, decided, task.labels, task.multi_label, title=split)
+    tracking.log_figure(fig, f"reports/{split}_confusion.png")
+    plt.close(fig)
+    frame = scores_frame(task, scores, decided)
+    gold = task.label_names(y)
+    if task.multi_label:
+        frame["labels"] = ["|".join(labs) for labs in frame["labels"]]
+        gold = ["|".join(labs) for labs in gold]
+    frame.insert(0, "gold", gold)
+    frame.insert(0, "id", [r.get("id", i) for i, r in enumerate(rows)])
+    frame = frame.rename(columns={"labels": "predicted"})
+    tracking.log_frame(frame, f"predictions/{split}.csv")
+
+
+def log_trained_model(task, classifier, rule, normalize: dict | None, example_rows: list[dict]):
+    """Save the classifier with its task and decision rule as an MLflow pyfunc model."""
+    fields = list(dict.fromkeys(task.pair_fields[:1] + task.text_fields))
+    example = pd.DataFrame([{f: str(r.get(f, "")) for f in fields} for r in example_rows])
+    scores = classifier.predict_scores(task.inputs(example.to_dict("records")))
+    output = scores_frame(task, scores, rule.decide(scores))
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = classifier.save(Path(tmp) / "classifier")
+        meta = {"task": task.to_meta(), "normalize": normalize,
+                "thresholds": None if rule.thresholds is None else rule.thresholds.tolist()}
+        meta_file = Path(tmp) / "task.json"
+        meta_file.write_text(json.dumps(meta, ensure_ascii=False, indent=2))
+        return tracking.log_model(saved, meta_file, example, output, requirements())

@@ -1,0 +1,122 @@
+"""Everything MLflow: run lifecycle, params, tags, metrics, artifacts and the model.
+
+``tracked_run`` is the wrapper that guarantees no run is left RUNNING: an
+exception marks the run FAILED (KILLED on Ctrl-C) and re-raises.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+from mlflow.entities import Metric, Param
+from mlflow.models import infer_signature
+from mlflow.tracking import MlflowClient
+from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH, MAX_PARAMS_TAGS_PER_BATCH
+from omegaconf import DictConfig, OmegaConf
+
+log = logging.getLogger(__name__)
+
+PARENT_RUN_ENV = "ARNEWS_PARENT_RUN_ID"
+
+
+def flatten(cfg: DictConfig | dict, prefix: str = "") -> dict[str, str]:
+    """Nested config → ``{"model.training.learning_rate": "5e-4", ...}``.
+
+    >>> flatten({"a": {"b": 1, "c": [1, 2]}, "d": None})
+    {'a.b': '1', 'a.c': '[1, 2]', 'd': 'None'}
+    """
+    if isinstance(cfg, DictConfig):
+        cfg = OmegaConf.to_container(cfg, resolve=True)
+    out = {}
+    for key, value in cfg.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            out.update(flatten(value, f"{name}."))
+        else:
+            out[name] = str(value)
+    return out
+
+
+def git_commit(cwd: str | Path | None = None) -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True,
+                              text=True, timeout=5, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def setup(uri: str, experiment: str) -> None:
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_experiment(experiment)
+
+
+@contextmanager
+def tracked_run(uri: str, experiment: str, run_name: str | None = None, tags: dict | None = None):
+    """Start a run (a child of ``$ARNEWS_PARENT_RUN_ID`` in a sweep) and always end it."""
+    setup(uri, experiment)
+    parent = os.environ.get(PARENT_RUN_ENV)
+    run_tags = dict(tags or {})
+    if parent:
+        run_tags["mlflow.parentRunId"] = parent
+    run = mlflow.start_run(run_name=run_name, tags=run_tags)
+    try:
+        yield run
+    except KeyboardInterrupt:
+        mlflow.end_run(status="KILLED")
+        raise
+    except BaseException:
+        mlflow.end_run(status="FAILED")
+        raise
+    else:
+        mlflow.end_run(status="FINISHED")
+
+
+def log_params(params: dict[str, str]) -> None:
+    """Log params in batches, clipping values to MLflow's length limit."""
+    run_id = mlflow.active_run().info.run_id
+    items = [Param(k, v[:MAX_PARAM_VAL_LENGTH]) for k, v in params.items()]
+    client = MlflowClient()
+    for i in range(0, len(items), MAX_PARAMS_TAGS_PER_BATCH):
+        client.log_batch(run_id, params=items[i:i + MAX_PARAMS_TAGS_PER_BATCH])
+
+
+def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
+    """Log a dict of metrics in one batch (keys may hold ``/``)."""
+    run_id = mlflow.active_run().info.run_id
+    now = int(time.time() * 1000)
+    items = [Metric(k, float(v), now, step or 0) for k, v in metrics.items()]
+    client = MlflowClient()
+    for i in range(0, len(items), 1000):
+        client.log_batch(run_id, metrics=items[i:i + 1000])
+
+
+def log_model(saved_dir: Path, task_meta_file: Path, example: pd.DataFrame,
+              example_output: pd.DataFrame, requirements: list[str]):
+    """Log the classifier as an ``arnews`` pyfunc with signature and input example."""
+    import arnews
+    from arnews.pyfunc import ArnewsPyfunc
+
+    return mlflow.pyfunc.log_model(
+        name="model", python_model=ArnewsPyfunc(),
+        artifacts={"model": str(saved_dir), "task": str(task_meta_file)},
+        code_paths=[str(Path(arnews.__file__).parent)],
+        signature=infer_signature(example, example_output), input_example=example,
+        pip_requirements=requirements)
+
+
+def log_figure(fig, name: str) -> None:
+    mlflow.log_figure(fig, name)
+
+
+def log_frame(frame: pd.DataFrame, name: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(name).name
+        frame.to_csv(path, index=False)
+        mlflow.log_artifact(str(path), str(Path(name).parent) if Path(name).parent.name else None)
