@@ -101,12 +101,12 @@ def log_model(saved_dir: Path, task_meta_file: Path, example: pd.DataFrame,
               example_output: pd.DataFrame, requirements: list[str]):
     """Log the classifier as an ``arnews`` pyfunc with signature and input example."""
     import arnews
-    from arnews.pyfunc import ArnewsPyfunc
 
+    package = Path(arnews.__file__).parent
     return mlflow.pyfunc.log_model(
-        name="model", python_model=ArnewsPyfunc(),
+        name="model", python_model=str(package / "pyfunc_model.py"),
         artifacts={"model": str(saved_dir), "task": str(task_meta_file)},
-        code_paths=[str(Path(arnews.__file__).parent)],
+        code_paths=[str(package)],
         signature=infer_signature(example, example_output), input_example=example,
         pip_requirements=requirements)
 

@@ -26,6 +26,7 @@ from arnews.models.base import Classifier
 from arnews.models.long_text import LongTextConfig, encode, pool_logits
 from arnews.tasks.inputs import Inputs
 from arnews.tasks.metrics import compute_metrics
+from arnews.tasks.thresholds import choose_thresholds
 
 log = logging.getLogger(__name__)
 
@@ -171,9 +172,16 @@ class TransformerClassifier(Classifier):
         train_ds, dev_ds = self._dataset(train, y_train), self._dataset(dev, y_dev)
 
         def metrics(pred):
-            logits, labels = pred.predictions, pred.label_ids
-            decided = (expit(logits) >= 0.5).astype(int) if self.multi_label else logits.argmax(1)
-            return compute_metrics(labels.astype(int), decided, self.labels, self.multi_label)
+            logits, labels = pred.predictions, pred.label_ids.astype(int)
+            if self.multi_label:
+                # Score each epoch as the final model will be scored: with per-label
+                # thresholds chosen on dev. A fixed 0.5 reads 0 for every early epoch
+                # of a from-scratch model and would trigger early stopping too soon.
+                probs = expit(logits)
+                decided = (probs >= choose_thresholds(probs, labels)).astype(int)
+            else:
+                decided = logits.argmax(1)
+            return compute_metrics(labels, decided, self.labels, self.multi_label)
 
         args = self._args(eval_strategy="epoch", save_strategy="epoch", logging_strategy="epoch",
                           load_best_model_at_end=True, metric_for_best_model="macro_f1",

@@ -1,0 +1,191 @@
+"""Helpers shared by the dataset readers: paths, CSV with line numbers, labels,
+reproducible group-aware splits, and mapping foreign columns onto our schema."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import logging
+from collections import defaultdict
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+from omegaconf import OmegaConf
+
+from arnews.errors import ArnewsError
+
+log = logging.getLogger(__name__)
+
+SCHEMA_FIELDS = ("id", "title", "text", "topic", "topics", "stance", "claim", "claim_id", "target")
+LABEL_FIELDS = ("topic", "topics", "stance")
+
+
+def plain(value):
+    """Hydra passes dict/list options as OmegaConf containers; readers want plain ones."""
+    return OmegaConf.to_container(value, resolve=True) if OmegaConf.is_config(value) else value
+
+
+def existing_dir(path, dataset: str, get_it: str) -> Path:
+    """``path`` as a folder, or a one-line error saying where to get ``dataset``."""
+    if path is None or str(path) in ("", "???"):
+        raise ArnewsError(f"data.path is not set; set data.path=<folder holding {dataset}> "
+                          f"({get_it})")
+    folder = Path(str(path)).expanduser()
+    if not folder.is_dir():
+        raise ArnewsError(f"data.path={path}: no such folder; {get_it}, then set data.path "
+                          "to the folder")
+    return folder
+
+
+def existing_file(path: Path, what: str) -> Path:
+    if not path.is_file():
+        raise ArnewsError(f"{path}: file not found; {what}")
+    return path
+
+
+def stable_id(text: str, prefix: str = "") -> str:
+    """A short hash that is the same on every machine and run (unlike ``hash``)."""
+    return prefix + hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+
+
+def read_csv(path: Path, required: Iterable[str] = (), delimiter: str = ",") -> Iterator[tuple[int, dict]]:
+    """Yield ``(line, record)`` from a CSV file (BOM tolerated), all values strings.
+
+    Unlike pandas, nothing is turned into NaN: Mawqif's stance label ``None`` must
+    stay the string "None". ``line`` is where the record starts in the file.
+    """
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh, delimiter=delimiter)
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        reader.fieldnames = header
+        missing = [c for c in required if c not in header]
+        if missing:
+            raise ArnewsError(f"{path}:1: missing column(s) {', '.join(missing)}; the header "
+                              f"has {', '.join(header) or 'nothing'}")
+        start = reader.line_num + 1
+        for record in reader:
+            yield start, record
+            start = reader.line_num + 1
+
+
+def decode_label(value, field: str, names, where: str):
+    """Map a raw label through ``names`` (list: index -> name; dict: value -> name)."""
+    if names is None:
+        return value.strip() if isinstance(value, str) else value
+    if isinstance(names, dict):
+        key = value.strip() if isinstance(value, str) else value
+        for candidate in (key, str(key)):
+            if candidate in names:
+                return names[candidate]
+        raise ArnewsError(f"{where}: {field} value {value!r} is not in label_names "
+                          f"({', '.join(map(str, names))}); add it to data.reader.label_names")
+    try:
+        return names[int(value)]
+    except (ValueError, TypeError, IndexError):
+        raise ArnewsError(f"{where}: {field} value {value!r} is not an index into "
+                          f"label_names ({len(names)} names); fix the value or "
+                          "data.reader.label_names") from None
+
+
+def keep(out: dict[str, list[dict]], splits: Iterable[str]) -> dict[str, list[dict]]:
+    """Only the requested splits that exist, in the requested order."""
+    return {s: out[s] for s in splits if s in out}
+
+
+def stratified_group_split(rows: list[dict], stratum: Callable[[dict], str],
+                           group: Callable[[dict], str], dev_fraction: float,
+                           test_fraction: float, seed: int) -> dict[str, list[dict]]:
+    """Split rows into train/dev/test by whole groups, stratified by ``stratum``.
+
+    Groups (e.g. copies of one text) never straddle splits. Within each stratum the
+    groups are shuffled with ``seed`` and cut by the fractions, so the label mix is
+    the same in every split and the result does not depend on file order.
+
+    >>> rows = [{"id": str(i), "y": "ab"[i % 2]} for i in range(20)]
+    >>> out = stratified_group_split(rows, lambda r: r["y"], lambda r: r["id"], 0.1, 0.2, 0)
+    >>> [len(out[s]) for s in ("train", "dev", "test")]
+    [14, 2, 4]
+    """
+    if not (0 <= dev_fraction < 1 and 0 <= test_fraction < 1 and dev_fraction + test_fraction < 1):
+        raise ArnewsError(f"dev_fraction={dev_fraction}, test_fraction={test_fraction}: each "
+                          "must be in [0, 1) and together below 1")
+    members: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        members[group(row)].append(row)
+    by_stratum: dict[str, list[str]] = defaultdict(list)
+    for key in sorted(members):
+        by_stratum[stratum(members[key][0])].append(key)
+    rng = np.random.default_rng(seed)
+    chosen: dict[str, str] = {}
+    for name in sorted(by_stratum):
+        keys = [by_stratum[name][i] for i in rng.permutation(len(by_stratum[name]))]
+        n_test = int(len(keys) * test_fraction + 0.5)
+        n_dev = int(len(keys) * dev_fraction + 0.5)
+        for i, key in enumerate(keys):
+            chosen[key] = "test" if i < n_test else "dev" if i < n_test + n_dev else "train"
+    out: dict[str, list[dict]] = {"train": [], "dev": [], "test": []}
+    for row in rows:
+        out[chosen[group(row)]].append(row)
+    return out
+
+
+def resolve_columns(available: list[str], columns: dict | None, source: str) -> dict[str, str]:
+    """Schema field -> source column: the given mapping plus same-named columns."""
+    mapping = {str(k): str(v) for k, v in (columns or {}).items()}
+    unknown = [f for f in mapping if f not in SCHEMA_FIELDS]
+    if unknown:
+        raise ArnewsError(f"{source}: data.reader.columns has unknown field(s) "
+                          f"{', '.join(unknown)}; fields are {', '.join(SCHEMA_FIELDS)}")
+    for field in SCHEMA_FIELDS:
+        if field not in mapping and field in available:
+            mapping[field] = field
+    for field, column in mapping.items():
+        if column not in available:
+            raise ArnewsError(f"{source}: no column {column!r} for field {field!r}; columns "
+                              f"are {', '.join(available)}; set data.reader.columns.{field}="
+                              "<column>")
+    if "text" not in mapping:
+        raise ArnewsError(f"{source}: no 'text' column; columns are {', '.join(available)}; "
+                          "set data.reader.columns.text=<column>")
+    return mapping
+
+
+def to_row(record: dict, mapping: dict[str, str], names: dict[str, object], where: str,
+           fallback_id: str, label_sep: str = "|") -> dict:
+    """One source record as a schema row; ``names[field]`` decodes that label field."""
+    row = {}
+    for field, column in mapping.items():
+        value = record.get(column)
+        if field == "topics":
+            row[field] = [str(decode_label(v, field, names.get(field), where))
+                          for v in _as_list(value, label_sep)]
+        elif field in LABEL_FIELDS:
+            if value is None or value == "":
+                raise ArnewsError(f"{where}: empty {field} (column {column!r}); every row "
+                                  "needs a label")
+            row[field] = str(decode_label(value, field, names.get(field), where))
+        else:
+            row[field] = "" if value is None else str(value)
+    row.setdefault("id", fallback_id)
+    if "stance" in row and "claim_id" not in row:
+        # group pairs by their claim (or target) so that splits can keep them together
+        row["claim_id"] = row.get("target") or stable_id(row.get("claim", ""), "c")
+    row["_where"] = where
+    return row
+
+
+def _as_list(value, sep: str) -> list:
+    if value is None or value == "":
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return list(json.loads(text))
+            except json.JSONDecodeError:
+                pass
+        return [v.strip() for v in text.split(sep) if v.strip()]
+    return [value]
