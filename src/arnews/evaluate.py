@@ -56,7 +56,7 @@ def evaluate(cfg: DictConfig) -> float:
             "source_run_id": get_model_info(cfg.model_uri).run_id or "unknown", "evaluation": "true",
             "long_text": getattr(getattr(classifier, "long_text", None), "strategy", "n/a")}
     with tracking.tracked_run(cfg.tracking.uri, cfg.tracking.experiment,
-                              run_name=f"eval-{cfg.data.name}-{split}", tags=tags):
+                              run_name=cfg.tracking.run_name, tags=tags):
         tracking.log_params(tracking.flatten(cfg))
         tracking.log_metrics(results)
         log_evaluation(task, split, rows, y, scores, decided)

@@ -10,6 +10,8 @@ import matplotlib.pyplot as plt
 import mlflow
 import numpy as np
 import pandas as pd
+from mlflow.models import infer_signature
+from mlflow.types import ColSpec, DataType, Schema
 
 from arnews import tracking
 from arnews.pyfunc import scores_frame
@@ -62,4 +64,15 @@ def log_trained_model(task, classifier, rule, normalize: dict | None, example_ro
                 "thresholds": None if rule.thresholds is None else rule.thresholds.tolist()}
         meta_file = Path(tmp) / "task.json"
         meta_file.write_text(json.dumps(meta, ensure_ascii=False, indent=2))
-        return tracking.log_model(saved, meta_file, example, output, requirements())
+        return tracking.log_model(saved, meta_file, example, input_signature(task, example, output),
+                                  requirements())
+
+
+def input_signature(task, example: pd.DataFrame, output: pd.DataFrame):
+    """Signature in which only the article body is required: a title is optional, and a
+    stance model takes either a claim or a target."""
+    signature = infer_signature(example, output)
+    required = set(task.text_fields[-1:])
+    signature.inputs = Schema([ColSpec(DataType.string, name, required=name in required)
+                               for name in example.columns])
+    return signature

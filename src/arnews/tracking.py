@@ -16,7 +16,6 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 from mlflow.entities import Metric, Param
-from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH, MAX_PARAMS_TAGS_PER_BATCH
 from omegaconf import DictConfig, OmegaConf
@@ -97,8 +96,8 @@ def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
         client.log_batch(run_id, metrics=items[i:i + 1000])
 
 
-def log_model(saved_dir: Path, task_meta_file: Path, example: pd.DataFrame,
-              example_output: pd.DataFrame, requirements: list[str]):
+def log_model(saved_dir: Path, task_meta_file: Path, example: pd.DataFrame, signature,
+              requirements: list[str]):
     """Log the classifier as an ``arnews`` pyfunc with signature and input example."""
     import arnews
 
@@ -107,7 +106,7 @@ def log_model(saved_dir: Path, task_meta_file: Path, example: pd.DataFrame,
         name="model", python_model=str(package / "pyfunc_model.py"),
         artifacts={"model": str(saved_dir), "task": str(task_meta_file)},
         code_paths=[str(package)],
-        signature=infer_signature(example, example_output), input_example=example,
+        signature=signature, input_example=example,
         pip_requirements=requirements)
 
 

@@ -41,11 +41,12 @@ _SWAP = (("\u0622", "\u0627"), ("\u0623", "\u0627"), ("\u0625", "\u0627"),
          ("\u0671", "\u0627"), ("\u0649", "\u064a"))
 _BITS = 22                  # 4M hashed n-gram buckets: collisions are negligible
 _NGRAM = 4
-# n-grams found in more than this share of articles ("ال", " في ") carry almost no
-# evidence of copying but make the sparse similarity products quadratic; drop them
-# once the corpus is large enough for that to matter.
-_MAX_DF = 0.05
-_MIN_PRUNE_DF = 100
+# n-grams found in more than this share of articles ("ال", " في ") make sparse
+# similarity products quadratic. They are left out of the product that finds
+# candidate pairs and added back exactly for the candidates (see _Vectors).
+_MAX_DF = 0.01
+_MIN_PRUNE_DF = 50
+_VERIFY = 50_000              # candidate pairs checked exactly at a time
 _CHUNK = 2000
 # Up to this many n-gram positions (~5k news articles) every n-gram is used; above it
 # a hash sample keeps the run at a few seconds for 20k articles.
@@ -127,22 +128,37 @@ def _distinct(rows: list[dict]) -> tuple[list[str], list[str], dict[str, int]]:
     return texts, [first_id[t] for t in texts], n_rows
 
 
-def _ngram_tfidf(texts: list[str]) -> sp.csr_matrix:
-    """L2-normalised TF-IDF rows over hashed char n-grams, vectorised with numpy.
+@dataclass
+class _Vectors:
+    """L2-normalised char n-gram TF-IDF rows, split by document frequency.
+
+    ``rare + common`` is the full vector. The cosine of rows i, j is
+    ``rare_i.rare_j + common_i.common_j`` and the second term is at most
+    ``norm_i * norm_j`` (Cauchy-Schwarz, ``norm`` = length of the common part). So a
+    cheap sparse product over the rare n-grams bounds every pair's similarity; only
+    pairs whose bound reaches the threshold get the exact (common) term.
+    """
+
+    rare: sp.csr_matrix
+    common: sp.csr_matrix
+    norm: np.ndarray
+
+
+def _ngram_tfidf(texts: list[str]) -> _Vectors:
+    """Vectorise texts over hashed char n-grams with numpy.
 
     sklearn's char analyzer builds each n-gram as a Python string, which took ~50 s
     on 18k news articles here; hashing code points in numpy takes ~2 s.
     """
     n_docs = len(texts)
     lens = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n_docs)
-    codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    n_pos = len(codes) - _NGRAM + 1
-    if n_pos <= 0:
-        return sp.csr_matrix((n_docs, 1), dtype=np.float32)
-    # polynomial rolling hash; uint64 overflow wraps, which is what we want
-    h = np.zeros(n_pos, dtype=np.uint64)
-    for k in range(_NGRAM):
-        h = h * np.uint64(1_000_003) + codes[k:n_pos + k]
+    codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
+    n_pos = max(len(codes) - _NGRAM + 1, 0)
+    # polynomial hash of each n-gram, in place; uint64 overflow wraps as intended
+    h = codes[:n_pos].astype(np.uint64)
+    for k in range(1, _NGRAM):
+        h *= np.uint64(1_000_003)
+        h += codes[k:n_pos + k]
     # MurmurHash3's finaliser, so that every bit depends on all n characters
     h ^= h >> np.uint64(33)
     h *= np.uint64(0xFF51AFD7ED558CCD)
@@ -153,11 +169,11 @@ def _ngram_tfidf(texts: list[str]) -> sp.csr_matrix:
     valid = np.ones(n_pos, dtype=bool)
     straddle = (np.cumsum(lens)[:, None] - np.arange(1, _NGRAM)[None, :]).ravel()
     valid[straddle[(straddle >= 0) & (straddle < n_pos)]] = False
-    # On large corpora keep only the n-grams whose hash is 0 mod k (the same n-grams
-    # in every article), so the cosine is estimated from a consistent 1/k sample.
-    sample = max(1, -(-n_pos // _FULL_POSITIONS))
-    if sample > 1:
-        valid &= h % np.uint64(sample) == 0
+    # On large corpora keep only the n-grams whose hash ends in k zero bits (the same
+    # n-grams in every article), so the cosine is estimated from a consistent sample.
+    sample_bits = max(0, int(np.ceil(np.log2(max(n_pos, 1) / _FULL_POSITIONS))))
+    if sample_bits:
+        valid &= (h & np.uint64((1 << sample_bits) - 1)) == 0
     doc = np.repeat(np.arange(n_docs, dtype=np.uint64), lens)[:n_pos][valid]
     bits = np.uint64(_BITS)
     keys, tf = np.unique((doc << bits) | (h[valid] >> np.uint64(64 - _BITS)), return_counts=True)
@@ -165,39 +181,68 @@ def _ngram_tfidf(texts: list[str]) -> sp.csr_matrix:
     cols = (keys & np.uint64((1 << _BITS) - 1)).astype(np.int64)
 
     df = np.bincount(cols, minlength=1 << _BITS)
-    keep = df[cols] <= max(_MAX_DF * n_docs, _MIN_PRUNE_DF)
-    rows, cols, tf = rows[keep], cols[keep], tf[keep]
     weight = (1.0 + np.log(tf)) * (np.log((1.0 + n_docs) / (1.0 + df[cols])) + 1.0)
     norms = np.sqrt(np.bincount(rows, weights=weight ** 2, minlength=n_docs))
-    weight = weight / np.where(norms > 0, norms, 1.0)[rows]
+    weight = (weight / np.where(norms > 0, norms, 1.0)[rows]).astype(np.float32)
     # an n-gram seen in one article cannot add to any dot product; it only had to
     # count in the norm above
-    shared = df[cols] > 1
-    rows, cols, weight = rows[shared], cols[shared], weight[shared]
-    used, cols = np.unique(cols, return_inverse=True)
-    return sp.csr_matrix((weight.astype(np.float32), (rows, cols)),
-                         shape=(n_docs, max(len(used), 1)))
+    is_common = df[cols] > max(_MAX_DF * n_docs, _MIN_PRUNE_DF)
+    parts = []
+    for part in (~is_common & (df[cols] > 1), is_common):
+        used, compact = np.unique(cols[part], return_inverse=True)
+        parts.append(sp.csr_matrix((weight[part], (rows[part], compact.ravel())),
+                                   shape=(n_docs, max(len(used), 1))))
+    common = parts[1]
+    norm = np.sqrt(np.asarray(common.multiply(common).sum(axis=1)).ravel())
+    return _Vectors(parts[0], common, norm)
 
 
-def _pairs_above(query: sp.csr_matrix, ref: sp.csr_matrix, threshold: float):
-    """Yield ``(query rows, ref rows, similarities)`` of pairs at or above threshold."""
-    ref_t = ref.T.tocsr()
-    for start in range(0, query.shape[0], _CHUNK):
-        prod = (query[start:start + _CHUNK] @ ref_t).tocsr()
-        rows = np.repeat(np.arange(prod.shape[0]), np.diff(prod.indptr))
-        hit = prod.data >= threshold - 1e-6
-        yield start + rows[hit], prod.indices[hit], prod.data[hit]
+def _pairs_above(vec: _Vectors, query: np.ndarray, ref: np.ndarray, threshold: float):
+    """Yield ``(query positions, ref positions, cosines)`` of pairs >= threshold.
+
+    ``query`` and ``ref`` are row numbers of ``vec``; positions index into them.
+    """
+    threshold -= 1e-6  # float32 rounding of an exact copy's 1.0
+    ref_rare_t = vec.rare[ref].T.tocsr()
+    ref_norm = vec.norm[ref]
+    for start in range(0, len(query), _CHUNK):
+        block = query[start:start + _CHUNK]
+        prod = (vec.rare[block] @ ref_rare_t).tocoo()
+        qi, rj, dot = prod.row, prod.col, prod.data
+        bound = dot + vec.norm[block][qi] * ref_norm[rj]
+        keep = bound >= threshold
+        qi, rj, dot = qi[keep], rj[keep], dot[keep]
+        for at in range(0, len(qi), _VERIFY):
+            sl = slice(at, at + _VERIFY)
+            dot[sl] += np.asarray(vec.common[block[qi[sl]]].multiply(
+                vec.common[ref[rj[sl]]]).sum(axis=1)).ravel()
+        hit = dot >= threshold
+        yield start + qi[hit], rj[hit], dot[hit]
+    # Pairs with no rare n-gram in common were not in the product. They can only
+    # reach the threshold if both rows are almost all common n-grams (norm >=
+    # threshold): few in real text, so compare those directly.
+    heavy_q = np.flatnonzero(vec.norm[query] >= threshold)
+    heavy_r = np.flatnonzero(ref_norm >= threshold)
+    if len(heavy_q) and len(heavy_r):
+        full = sp.hstack([vec.rare, vec.common]).tocsr()
+        ref_full_t = full[ref[heavy_r]].T.tocsr()
+        for start in range(0, len(heavy_q), _CHUNK):
+            part = heavy_q[start:start + _CHUNK]
+            prod = (full[query[part]] @ ref_full_t).tocoo()
+            hit = prod.data >= threshold
+            yield part[prod.row[hit]], heavy_r[prod.col[hit]], prod.data[hit]
 
 
-def _best_matches(query: sp.csr_matrix, ref: sp.csr_matrix, threshold: float):
-    """For each query row: (best similarity, index in ref or -1) at or above threshold."""
-    best = np.zeros(query.shape[0], dtype=np.float32)
-    where = np.full(query.shape[0], -1, dtype=np.int64)
-    for rows, cols, sims in _pairs_above(query, ref, threshold):
-        order = np.lexsort((-sims, rows))          # best match first within each row
-        rows, first = np.unique(rows[order], return_index=True)
-        best[rows] = sims[order][first]
-        where[rows] = cols[order][first]
+def _best_matches(vec: _Vectors, query: np.ndarray, ref: np.ndarray, threshold: float):
+    """For each query row: (best cosine, position in ref or -1) at or above threshold."""
+    best = np.zeros(len(query), dtype=np.float32)
+    where = np.full(len(query), -1, dtype=np.int64)
+    for qi, rj, sims in _pairs_above(vec, query, ref, threshold):
+        better = sims > best[qi]
+        order = np.lexsort((-sims[better], qi[better]))   # best match first per row
+        rows, first = np.unique(qi[better][order], return_index=True)
+        best[rows] = sims[better][order][first]
+        where[rows] = rj[better][order][first]
     return best, where
 
 
@@ -236,10 +281,13 @@ def duplicate_groups(rows: list[dict], near_threshold: float | None = 0.9) -> li
             article_rep.setdefault(article, i)
     if near_threshold is not None and len(article_rep) > 1:
         reps = list(article_rep.values())
-        matrix = _ngram_tfidf(list(article_rep))
-        for a, b, _ in _pairs_above(matrix, matrix, near_threshold):
-            for i, j in zip(a, b):
-                union(reps[i], reps[j])
+        vec = _ngram_tfidf(list(article_rep))
+        # similarity is symmetric: compare each block only with itself and later rows
+        for start in range(0, len(reps), _CHUNK):
+            block = np.arange(start, min(start + _CHUNK, len(reps)))
+            for a, b, _ in _pairs_above(vec, block, np.arange(start, len(reps)), near_threshold):
+                for i, j in zip(a, b):
+                    union(reps[start + i], reps[start + j])
     return [find(i) for i in range(len(rows))]
 
 
@@ -260,7 +308,7 @@ def find_cross_split_duplicates(splits: dict[str, list[dict]], near_threshold: f
     for n in names:
         offset[n] = start
         start += len(distinct[n][0])
-    matrix = _ngram_tfidf(all_texts) if near_threshold is not None and all_texts else None
+    vec = _ngram_tfidf(all_texts) if near_threshold is not None and all_texts else None
 
     for i, a in enumerate(names):
         a_texts, a_ids, _ = distinct[a]
@@ -274,11 +322,11 @@ def find_cross_split_duplicates(splits: dict[str, list[dict]], near_threshold: f
                 flagged.append(b_texts[k])
                 _example(report, max_examples, pair, "exact", a_ids[a_index[b_texts[k]]], b_ids[k], 1.0)
             near = 0
-            if matrix is not None and a_texts and b_texts:
+            if vec is not None and a_texts and b_texts:
                 rest = np.array([k for k, t in enumerate(b_texts) if t not in a_index], dtype=np.int64)
                 if len(rest):
-                    ref = matrix[offset[a]:offset[a] + len(a_texts)]
-                    best, where = _best_matches(matrix[offset[b] + rest], ref, near_threshold)
+                    ref = np.arange(offset[a], offset[a] + len(a_texts))
+                    best, where = _best_matches(vec, offset[b] + rest, ref, near_threshold)
                     for k, s, w in zip(rest, best, where):
                         if w >= 0:
                             near += 1
