@@ -148,7 +148,8 @@ def test_metrics_and_summary():
 
 def test_near_search_can_be_switched_off_and_examples_are_capped():
     base = [article(s) for s in range(50, 60)]
-    splits = {"train": rows("tr", base), "test": rows("te", [edit_words(t, 2) for t in base] + base)}
+    test = [edit_words(t, 2) for t in base] + base
+    splits = {"train": rows("tr", base), "test": rows("te", test)}
     report = find_cross_split_duplicates(splits, near_threshold=None, max_examples=3)
     assert report.pairs["train-test"] == {"exact": 10, "near": 0}
     assert len(report.examples) == 3

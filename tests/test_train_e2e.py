@@ -126,9 +126,16 @@ def test_failure_marks_the_run_failed(workdir, tiny_topic_dir, monkeypatch):
 
 
 def test_unreachable_hub_model_fails_with_one_clear_line(workdir, tiny_topic_dir, monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    import huggingface_hub.constants
+
+    # The offline switch is read at import time, so flip the constant itself: the
+    # hub is unreachable here anyway, this only skips the connection retries.
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     with pytest.raises(ArnewsError) as err:
         _train(workdir, tiny_topic_dir, "model=arabert_v02")
     msg = str(err.value)
     assert "aubmindlab/bert-base-arabertv02" in msg and "model=compact_bert" in msg
     assert "\n" not in msg
+    client = MlflowClient(tracking_uri(workdir))
+    runs = client.search_runs([client.get_experiment_by_name("arnews-topic-jsonl").experiment_id])
+    assert [r.info.status for r in runs] == ["FAILED"]

@@ -50,12 +50,63 @@ def sweep_params(config: DictConfig) -> dict[str, str]:
     """
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    params = {str(k): str(v) for k, v in (OmegaConf.select(config, "hydra.sweeper.params") or {}).items()}
+    params = {}
+    if OmegaConf.select(config, "hydra.sweeper.custom_search_space") == f"{__name__}.model_search_space":
+        params.update(model_space(config.model))
+    params.update({str(k): str(v) for k, v in (OmegaConf.select(config, "hydra.sweeper.params") or {}).items()})
     cli = [str(o) for o in OmegaConf.select(config, "hydra.overrides.task") or []]
     for override in OverridesParser.create().parse_overrides(cli):
         if override.is_sweep_override():
             params[override.get_key_element()] = override.get_value_string()
     return params
+
+
+def model_space(model: DictConfig) -> dict[str, str]:
+    """The Optuna search space of ``hparams_search=optuna`` for a model config, in Hydra's
+    sweep syntax (the syntax of ``hydra.sweeper.params``).
+
+    Transformers: learning rate log-uniform from a fifth to five times the model's recipe
+    rate (1e-3 from scratch for compact_bert, 2e-6 to 3e-5 for the pre-trained models);
+    train batch half, equal to and twice the recipe batch, at most 32 per device.
+    Scikit-learn pipelines with a ``C``: C log-uniform in [0.01, 100]. Others: nothing.
+
+    >>> model_space(OmegaConf.create({"kind": "sklearn", "pipeline": {"C": 10.0}}))
+    {'model.pipeline.C': 'tag(log, interval(0.01, 100))'}
+    """
+    if model.get("kind") == "transformer":
+        lr = float(model.training.learning_rate)
+        batch = int(model.training.per_device_train_batch_size)
+        batches = sorted({max(1, batch // 2), batch, min(2 * batch, max(batch, 32))})
+        return {"model.training.learning_rate": f"tag(log, interval({lr / 5:g}, {lr * 5:g}))",
+                "model.training.per_device_train_batch_size": f"choice({', '.join(map(str, batches))})"}
+    if "C" in (model.get("pipeline") or {}):
+        return {"model.pipeline.C": "tag(log, interval(0.01, 100))"}
+    return {}
+
+
+def model_search_space(cfg: DictConfig, trial) -> None:
+    """Suggest ``model_space(cfg.model)`` in an Optuna trial.
+
+    The optuna sweeper calls it for each trial, as ``hydra.sweeper.custom_search_space``
+    (set by ``hparams_search=optuna``), after the dimensions of ``hydra.sweeper.params``
+    and the command line, which therefore win:
+
+        python train.py -m hparams_search=optuna model=tfidf_logreg   # searches C
+        python train.py -m hparams_search=optuna model=arabert_v02    # rate and batch
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra_plugins.hydra_optuna_sweeper._impl import create_optuna_distribution_from_override
+
+    space = model_space(cfg.model)
+    # trial.params: dimensions suggested from the sweep params; user_attrs: pinned values.
+    taken = set(trial.params) | set(trial.user_attrs)
+    if not space and not taken:
+        raise ValueError(f"model {cfg.model.name} has no search space: give one on the command "
+                         f"line, e.g. 'model.pipeline.C=interval(0.1, 10)'")
+    todo = [f"{k}={v}" for k, v in space.items() if k not in taken]
+    for override in OverridesParser.create().parse_overrides(todo):
+        # Same conversion and the same call the sweeper uses for hydra.sweeper.params.
+        trial._suggest(override.key_or_group, create_optuna_distribution_from_override(override))
 
 
 def _sweep_tags(config: DictConfig, sweep_dir: Path) -> dict[str, str]:

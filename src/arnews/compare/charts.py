@@ -83,7 +83,7 @@ def per_class_chart(board: pd.DataFrame, path: Path, title: str = "") -> Path:
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("test F1 (mean over seeds)")
     ax.set_title(f"Per-class test F1{f' — {title}' if title else ''}")
-    fig.legend(loc="outside lower center", ncol=1 if len(board) > 3 else len(board), fontsize=8)
+    fig.legend(loc="outside lower center", ncol=1, fontsize=8)
     fig.savefig(path, dpi=120)
     return path
 

@@ -68,6 +68,11 @@ def is_ignored(name: str, extra_prefixes: tuple[str, ...] = ()) -> bool:
     return name.startswith(BOOKKEEPING_PREFIXES + tuple(extra_prefixes))
 
 
+def _seed_order(run: RunRecord) -> tuple:
+    seed = run.params.get(SEED_PARAM, run.tags.get(SEED_PARAM, ""))
+    return (0, int(seed), run.run_id) if seed.lstrip("-").isdigit() else (1, seed, run.run_id)
+
+
 def group_runs(runs: list[RunRecord], ignore: tuple[str, ...] = ()) -> list[Group]:
     """Groups in a stable order (identity, then splitting values); see the module rule."""
     by_identity: dict[tuple, list[RunRecord]] = defaultdict(list)
@@ -81,5 +86,6 @@ def group_runs(runs: list[RunRecord], ignore: tuple[str, ...] = ()) -> list[Grou
         for run in members:
             split[tuple(run.params.get(n, UNSET) for n in varying)].append(run)
         for values, grouped in sorted(split.items()):
+            grouped.sort(key=_seed_order)  # stable report order, whatever order MLflow returned
             groups.append(Group(task, data, model, dict(zip(varying, values)), grouped))
     return groups

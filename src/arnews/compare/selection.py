@@ -161,6 +161,12 @@ def load_predictions(client: MlflowClient, run_id: str, path: str = PREDICTIONS)
             log.warning("run %s: no %s (%s); it is left out of the bootstrap CI",
                         run_id, path, str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__)
             return None
-        # Empty multi-label cells mean "no label": keep them as "" rather than NaN.
-        return pd.read_csv(Path(local), keep_default_na=False, na_values={},
-                           dtype={"id": str, "gold": str, "predicted": str})
+        return read_predictions(Path(local))
+
+
+def read_predictions(path: Path) -> pd.DataFrame:
+    """Read a ``predictions/*.csv`` as logged by training."""
+    # An empty multi-label cell means "no label": keep it as "" rather than NaN, and
+    # keep ids and labels as text (ids such as "007" must still match across runs).
+    return pd.read_csv(path, keep_default_na=False, na_values={},
+                       dtype={"id": str, "gold": str, "predicted": str})

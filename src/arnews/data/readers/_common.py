@@ -49,7 +49,8 @@ def stable_id(text: str, prefix: str = "") -> str:
     return prefix + hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
 
 
-def read_csv(path: Path, required: Iterable[str] = (), delimiter: str = ",") -> Iterator[tuple[int, dict]]:
+def read_csv(path: Path, required: Iterable[str] = (), delimiter: str = ","
+             ) -> Iterator[tuple[int, dict]]:
     """Yield ``(line, record)`` from a CSV file (BOM tolerated), all values strings.
 
     Unlike pandas, nothing is turned into NaN: Mawqif's stance label ``None`` must
@@ -69,15 +70,21 @@ def read_csv(path: Path, required: Iterable[str] = (), delimiter: str = ",") -> 
             start = reader.line_num + 1
 
 
+def label_names_of(names):
+    """``label_names`` as given in a config: a list (index -> name) or a mapping whose
+    keys are compared as text, since CSV cells are text and YAML keys may be ints."""
+    names = plain(names)
+    return {str(k): v for k, v in names.items()} if isinstance(names, dict) else names
+
+
 def decode_label(value, field: str, names, where: str):
-    """Map a raw label through ``names`` (list: index -> name; dict: value -> name)."""
+    """Map a raw label through ``names`` from :func:`label_names_of`."""
     if names is None:
         return value.strip() if isinstance(value, str) else value
     if isinstance(names, dict):
-        key = value.strip() if isinstance(value, str) else value
-        for candidate in (key, str(key)):
-            if candidate in names:
-                return names[candidate]
+        key = str(value.strip() if isinstance(value, str) else value)
+        if key in names:
+            return names[key]
         raise ArnewsError(f"{where}: {field} value {value!r} is not in label_names "
                           f"({', '.join(map(str, names))}); add it to data.reader.label_names")
     try:

@@ -12,17 +12,18 @@ other}``; the dataset does not document a coding, so check yours).
 form a group. The official splits are kept as released even though a few claims
 appear in two of them (12 train/test, 25 train/dev in v0.1); their ``s2`` texts differ.
 
->>> splits = read_ans("/data/ans")                              # doctest: +SKIP
->>> sorted(splits), splits["train"][0]["stance"]                # doctest: +SKIP
-(['dev', 'test', 'train'], 'disagree')
+Usage::
+
+    splits = read_ans("/data/ans")            # {'train': [...], 'dev': [...], 'test': [...]}
+    splits["train"][0]["stance"]              # 'disagree'
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 from arnews.data.leakage import normalise
-from arnews.data.readers._common import (decode_label, existing_dir, keep, plain, read_csv,
-                                         stable_id)
+from arnews.data.readers._common import (decode_label, existing_dir, keep, label_names_of,
+                                         read_csv, stable_id)
 from arnews.errors import ArnewsError
 
 LABELS = ("agree", "disagree", "other")
@@ -41,8 +42,7 @@ def read_ans(path: str, splits=("train", "dev", "test"), label_map: dict | None 
              ) -> dict[str, list[dict]]:
     """ANS headline pairs as claim stance rows, in the released train/dev/test."""
     folder = _stance_dir(existing_dir(path, "ANS", GET_IT))
-    label_map = plain(label_map)
-    names = {str(k): v for k, v in label_map.items()} if label_map else None
+    names = label_names_of(label_map) or None
     out = {}
     for split in splits:
         file = folder / f"{split}.csv"

@@ -8,8 +8,8 @@ to cite the ANT papers). ``path`` is the folder of category folders,
     <TITLE>..</TITLE><TIME>..</TIME><AUTHOR>..</AUTHOR><ABSTRACT>..</ABSTRACT>
     <TEXT>..</TEXT></DOC>
 
-The files are not well-formed XML (raw ``&`` and ``<`` in text, missing tags), so
-each tag is found with its own regex. The single-label ``topic`` is ``CAT``, or the
+The files are not well-formed XML (raw ``&`` in 27 files, a missing tag in a few),
+so each tag is found with its own regex. The single-label ``topic`` is ``CAT``, or the
 folder name when ``CAT`` is missing (one v1.1 file). Documents with an empty text
 are skipped and counted in a warning (23 in v1.1).
 
@@ -20,10 +20,12 @@ normalised text, or char n-gram cosine >= ``near_threshold``; null for exact cop
 only), so copies always land in one split and the leakage check finds nothing. The
 split is stratified by topic and reproducible from ``seed``.
 
->>> splits = read_ant("/data/ant_v1", dev_fraction=0.1, test_fraction=0.2,
-...                   seed=13)                                   # doctest: +SKIP
->>> splits["train"][0]["topic"]                                   # doctest: +SKIP
-'culture'
+Usage::
+
+    splits = read_ant("/data/ant_v1", dev_fraction=0.1, test_fraction=0.2, seed=13)
+    splits["train"][0]
+    # {'id': 'ant-JA-culture-1-20170120', 'title': '...', 'text': '...', 'topic': 'culture',
+    #  '_where': '/data/ant_v1/culture/JA-culture-1-20170120.txt:1'}
 """
 from __future__ import annotations
 

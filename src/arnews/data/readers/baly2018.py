@@ -1,20 +1,23 @@
 """Reader for the Arabic Fact-Checking and Stance Detection Corpus (Baly et al., 2018).
 
-Get it from https://groups.csail.mit.edu/sls/downloads/ (request form) or the
-authors' repository; research use, see the corpus README.txt. ``path`` is the folder
+Get it from the authors (the paper points to https://groups.csail.mit.edu/sls/downloads/);
+research use, see the corpus README.txt. ``path`` is the folder
 holding ``dataset/<claim id>.json`` (one claim: ``id, claim, fact, article, url,
 stance, rationale``, the last four parallel lists) and ``train_test_splits.txt``
 (one line per fold: ``Fold_1: R-10 V-49 ...``).
 
 Splits are unions of folds, so a claim and all its articles stay in one split and
 ``claim_id`` is the claim's id. The published corpus has 5 folds; some copies hold
-fewer (ours: 1-4), hence the configurable ``train_folds``/``dev_folds``/``test_folds``.
+fewer (the project's shared copy: 1-4), hence the configurable ``train_folds``,
+``dev_folds`` and ``test_folds``.
 Pass ``dev_folds=[]`` to leave dev out and let the core carve it from train.
 
->>> splits = read_baly2018("/data/baly2018", train_folds=[1, 2], dev_folds=[3],
-...                        test_folds=[4])                       # doctest: +SKIP
->>> splits["test"][0]                                            # doctest: +SKIP
-{'id': 'R-10/0', 'claim': '...', 'text': '...', 'stance': 'agree', 'claim_id': 'R-10', ...}
+Usage::
+
+    splits = read_baly2018("/data/baly2018", train_folds=[1, 2], dev_folds=[3], test_folds=[4])
+    splits["test"][0]
+    # {'id': 'R-602/0', 'claim': '...', 'text': '...', 'stance': 'unrelated',
+    #  'claim_id': 'R-602', '_where': '/data/baly2018/dataset/R-602.json:article[0]'}
 """
 from __future__ import annotations
 
@@ -68,7 +71,8 @@ def _read_claim(file: Path, claim_id: str) -> list[dict]:
             raise ArnewsError(f"{file}: missing field {field!r}; each claim file needs "
                               "claim, article and stance")
     articles, stances = record["article"], record["stance"]
-    if not isinstance(articles, list) or not isinstance(stances, list) or len(articles) != len(stances):
+    if not (isinstance(articles, list) and isinstance(stances, list)
+            and len(articles) == len(stances)):
         raise ArnewsError(f"{file}: 'article' and 'stance' must be lists of the same length")
     rows = []
     for k, (text, stance) in enumerate(zip(articles, stances)):

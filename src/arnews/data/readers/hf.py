@@ -14,16 +14,17 @@ copy DIR over. Each dataset keeps its own licence; see its dataset card.
   feature's names; ``label_names`` (a list, index -> name, or a dict, value -> name)
   overrides that or decodes plain integer columns.
 
->>> read_hf("/data/my_news_saved", columns={"text": "content", "topic": "label"},
-...         split_map={"train": "train", "test": "test"})       # doctest: +SKIP
-{'train': [{'text': '...', 'topic': 'sport', 'id': 'train-0', '_where': ...}], ...}
+Usage::
+
+    read_hf("/data/my_news_saved", columns={"text": "content", "topic": "label"})
+    # {'train': [{'text': '...', 'topic': 'sport', 'id': 'train-0', '_where': ...}], ...}
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from arnews.data.readers._common import (LABEL_FIELDS, keep, plain, resolve_columns,
-                                         to_row)
+from arnews.data.readers._common import (LABEL_FIELDS, keep, label_names_of, plain,
+                                         resolve_columns, to_row)
 from arnews.errors import ArnewsError
 
 DEFAULT_SPLIT_MAP = {"train": "train", "dev": "validation", "test": "test"}
@@ -83,7 +84,8 @@ def read_hf(path: str | None = None, splits=("train", "dev", "test"), dataset: s
         names = {}
         for field in LABEL_FIELDS:
             if field in mapping:
-                names[field] = plain(label_names) or _class_names(part.features[mapping[field]])
+                names[field] = (label_names_of(label_names)
+                               or _class_names(part.features[mapping[field]]))
         out[split] = [to_row(record, mapping, names, f"{where}:{i}", f"{split}-{i}", label_sep)
                       for i, record in enumerate(part)]
     return keep(out, splits)

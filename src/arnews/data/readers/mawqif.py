@@ -17,10 +17,11 @@ file repeats a few tweets under other IDs (7 exact copies, a few near ones), so
 the split keeps each duplicate group together (:func:`arnews.data.leakage.
 duplicate_groups`, with ``near_threshold``; null for exact copies only).
 
->>> splits = read_mawqif("/data/mawqif", dev_fraction=0.1, test_fraction=0.2,
-...                      seed=13)                                # doctest: +SKIP
->>> splits["train"][0]["target"], splits["train"][0]["stance"]   # doctest: +SKIP
-('Women empowerment', 'against')
+Usage::
+
+    splits = read_mawqif("/data/mawqif", dev_fraction=0.1, test_fraction=0.2, seed=13)
+    splits["train"][0]                        # {'id': 'mawqif-3', 'target': 'Covid Vaccine',
+                                              #  'text': '...', 'stance': 'none', ...}
 """
 from __future__ import annotations
 

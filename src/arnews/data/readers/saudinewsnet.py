@@ -10,8 +10,10 @@ pretraining); requests for dev/test get nothing. Rows are ``{id, title, text}``
 with ``id`` a stable hash of the article URL. Articles with empty content (about 1.5%)
 and repeated URLs are skipped and counted in a warning.
 
->>> read_saudinewsnet("/data/saudinewsnet")["train"][0].keys()   # doctest: +SKIP
-dict_keys(['id', 'title', 'text', '_where'])
+Usage::
+
+    rows = read_saudinewsnet("/data/saudinewsnet")["train"]
+    rows[0].keys()                            # dict_keys(['id', 'title', 'text', '_where'])
 """
 from __future__ import annotations
 
@@ -75,7 +77,8 @@ def read_saudinewsnet(path: str, splits=("train", "dev", "test")) -> dict[str, l
                 repeated += 1
                 continue
             seen.add(url)
-            rows.append({"id": stable_id(url, "snn-"), "title": (article.get("title") or "").strip(),
+            rows.append({"id": stable_id(url, "snn-"),
+                         "title": (article.get("title") or "").strip(),
                          "text": text, "_where": where})
     if empty or repeated:
         log.warning("%s: skipped %d articles with empty content and %d repeated URLs",

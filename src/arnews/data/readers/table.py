@@ -8,9 +8,12 @@ decodes integer codes. A ``topics`` cell may be a JSON list or labels joined by
 ``label_sep`` (default ``|``). CSV values are read as text, so a label spelled
 ``None`` or ``NA`` stays a label.
 
->>> read_table("/data/news", train="train.tsv", test="test.tsv",
-...            columns={"text": "body", "topic": "section"})     # doctest: +SKIP
-{'train': [{'text': '...', 'topic': 'sport', 'id': 'train-2', '_where': '/data/news/train.tsv:2'}], ...}
+Usage::
+
+    read_table("/data/news", train="train.tsv", test="test.tsv",
+               columns={"text": "body", "topic": "section"})
+    # {'train': [{'text': '...', 'topic': 'sport', 'id': 'train-0',
+    #             '_where': '/data/news/train.tsv:2'}], 'test': [...]}
 """
 from __future__ import annotations
 
@@ -18,8 +21,8 @@ import json
 from pathlib import Path
 
 from arnews.data.jsonl import read_jsonl_file
-from arnews.data.readers._common import (LABEL_FIELDS, existing_dir, keep, plain, read_csv,
-                                         resolve_columns, to_row)
+from arnews.data.readers._common import (LABEL_FIELDS, existing_dir, keep, label_names_of,
+                                         plain, read_csv, resolve_columns, to_row)
 from arnews.errors import ArnewsError
 
 FORMATS = ".csv, .tsv, .json, .jsonl(.gz), .parquet"
@@ -75,7 +78,7 @@ def read_table(path: str, splits=("train", "dev", "test"), train: str = "train.c
         if not records:
             raise ArnewsError(f"{file}: the file holds no rows")
         mapping = resolve_columns(list(records[0][1]), plain(columns), str(file))
-        names = {f: plain(label_names) for f in LABEL_FIELDS if f in mapping}
+        names = {f: label_names_of(label_names) for f in LABEL_FIELDS if f in mapping}
         out[split] = [to_row(r, mapping, names, where, f"{split}-{i}", label_sep)
                       for i, (where, r) in enumerate(records)]
     return keep(out, splits)
