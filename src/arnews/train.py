@@ -46,6 +46,8 @@ def train(cfg: DictConfig) -> float:
         mlflow.log_text(OmegaConf.to_yaml(cfg, resolve=True), "config.yaml")
         tracking.log_metrics({**leakage.as_metrics(), **{f"data/{s}_rows": len(r)
                                                           for s, r in splits.items()}})
+        mlflow.set_tags({"leakage": leakage.summary(),
+                         "leakage_test_in_train": str(leakage.test_in_train)})
 
         with tempfile.TemporaryDirectory() as scratch:
             classifier = build_classifier(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import logging
 from collections import defaultdict
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -14,8 +13,6 @@ import numpy as np
 from omegaconf import OmegaConf
 
 from arnews.errors import ArnewsError
-
-log = logging.getLogger(__name__)
 
 SCHEMA_FIELDS = ("id", "title", "text", "topic", "topics", "stance", "claim", "claim_id", "target")
 LABEL_FIELDS = ("topic", "topics", "stance")
@@ -56,18 +53,27 @@ def read_csv(path: Path, required: Iterable[str] = (), delimiter: str = ","
     Unlike pandas, nothing is turned into NaN: Mawqif's stance label ``None`` must
     stay the string "None". ``line`` is where the record starts in the file.
     """
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh, delimiter=delimiter)
-        header = [h.strip() for h in (reader.fieldnames or [])]
-        reader.fieldnames = header
-        missing = [c for c in required if c not in header]
-        if missing:
-            raise ArnewsError(f"{path}:1: missing column(s) {', '.join(missing)}; the header "
-                              f"has {', '.join(header) or 'nothing'}")
-        start = reader.line_num + 1
-        for record in reader:
-            yield start, record
-            start = reader.line_num + 1
+    # whole articles in one cell exceed the csv module's default 128 KB field limit
+    csv.field_size_limit(2**31 - 1)
+    line = 1
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh, delimiter=delimiter)
+            header = [h.strip() for h in (reader.fieldnames or [])]
+            reader.fieldnames = header
+            missing = [c for c in required if c not in header]
+            if missing:
+                raise ArnewsError(f"{path}:1: missing column(s) {', '.join(missing)}; the "
+                                  f"header has {', '.join(header) or 'nothing'}")
+            line = reader.line_num + 1
+            for record in reader:
+                yield line, record
+                line = reader.line_num + 1
+    except UnicodeDecodeError as exc:
+        raise ArnewsError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as "
+                          "UTF-8") from None
+    except csv.Error as exc:
+        raise ArnewsError(f"{path}:{line}: malformed CSV ({exc})") from None
 
 
 def label_names_of(names):
