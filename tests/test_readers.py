@@ -429,6 +429,19 @@ def test_table_keeps_none_labels_and_decodes_codes(tmp_path):
     assert test[0]["topic"] == "economy"
 
 
+def test_table_parquet_and_explicit_label_column(tmp_path):
+    import pandas as pd
+
+    pd.DataFrame({"text": ["أ", "ب"], "topics": [["x", "y"], []], "topic": [1, 0]}
+                 ).to_parquet(tmp_path / "train.parquet")
+    multi = read_table(str(tmp_path), splits=("train",), train="train.parquet",
+                       columns={"topics": "topics"})["train"]
+    assert [r["topics"] for r in multi] == [["x", "y"], []] and "topic" not in multi[0]
+    single = read_table(str(tmp_path), splits=("train",), train="train.parquet",
+                        columns={"topic": "topic"}, label_names=["neg", "pos"])["train"]
+    assert [r["topic"] for r in single] == ["pos", "neg"] and "topics" not in single[0]
+
+
 def test_table_errors_name_the_file(table):
     with pytest.raises(ArnewsError, match=r"train\.csv: file not found; set data\.reader\.train"):
         read_table(str(table))

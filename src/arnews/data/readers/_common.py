@@ -83,22 +83,22 @@ def label_names_of(names):
     return {str(k): v for k, v in names.items()} if isinstance(names, dict) else names
 
 
-def decode_label(value, field: str, names, where: str):
-    """Map a raw label through ``names`` from :func:`label_names_of`."""
+def decode_label(value, field: str, names, where: str, option: str = "label_names"):
+    """Map a raw label through ``names`` from :func:`label_names_of` (set by ``option``)."""
     if names is None:
         return value.strip() if isinstance(value, str) else value
     if isinstance(names, dict):
         key = str(value.strip() if isinstance(value, str) else value)
         if key in names:
             return names[key]
-        raise ArnewsError(f"{where}: {field} value {value!r} is not in label_names "
-                          f"({', '.join(map(str, names))}); add it to data.reader.label_names")
+        raise ArnewsError(f"{where}: {field} value {value!r} is not in {option} "
+                          f"({', '.join(map(str, names))}); add it to data.reader.{option}")
     try:
         return names[int(value)]
     except (ValueError, TypeError, IndexError):
         raise ArnewsError(f"{where}: {field} value {value!r} is not an index into "
-                          f"label_names ({len(names)} names); fix the value or "
-                          "data.reader.label_names") from None
+                          f"{option} ({len(names)} names); fix the value or "
+                          f"data.reader.{option}") from None
 
 
 def keep(out: dict[str, list[dict]], splits: Iterable[str]) -> dict[str, list[dict]]:
@@ -144,14 +144,20 @@ def stratified_group_split(rows: list[dict], stratum: Callable[[dict], str],
 
 
 def resolve_columns(available: list[str], columns: dict | None, source: str) -> dict[str, str]:
-    """Schema field -> source column: the given mapping plus same-named columns."""
+    """Schema field -> source column: the given mapping plus same-named columns.
+
+    Same-named label columns are added only when no label field is mapped, so that
+    mapping ``topic`` does not also pick up a ``topics`` or ``stance`` column.
+    """
     mapping = {str(k): str(v) for k, v in (columns or {}).items()}
     unknown = [f for f in mapping if f not in SCHEMA_FIELDS]
     if unknown:
         raise ArnewsError(f"{source}: data.reader.columns has unknown field(s) "
                           f"{', '.join(unknown)}; fields are {', '.join(SCHEMA_FIELDS)}")
+    label_given = any(f in LABEL_FIELDS for f in mapping)
     for field in SCHEMA_FIELDS:
-        if field not in mapping and field in available:
+        if field not in mapping and field in available and not (
+                label_given and field in LABEL_FIELDS):
             mapping[field] = field
     for field, column in mapping.items():
         if column not in available:
@@ -189,6 +195,8 @@ def to_row(record: dict, mapping: dict[str, str], names: dict[str, object], wher
 
 
 def _as_list(value, sep: str) -> list:
+    if hasattr(value, "tolist"):          # numpy arrays and scalars from Parquet
+        value = value.tolist()
     if value is None or value == "":
         return []
     if isinstance(value, (list, tuple)):

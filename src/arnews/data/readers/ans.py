@@ -1,8 +1,7 @@
 """Reader for ANS, the Arabic News Stance corpus (Khouja, FEVER 2020; Apache-2.0).
 
-Get it from https://github.com/latynt/ans (folder ``data/stance``). ``path`` is the
-dataset folder holding ``stance/{train,dev,test}.csv`` (or the ``stance`` folder
-itself). Each CSV row is a headline pair ``s1, s2, stance``: ``s1`` is the claim,
+Get it from https://github.com/latynt/ans. ``path`` is the dataset folder holding
+``stance/{train,dev,test}.csv`` (or the ``stance`` folder itself). Each CSV row is a headline pair ``s1, s2, stance``: ``s1`` is the claim,
 ``s2`` the "article" (a paraphrased or corrupted headline), and the stance is
 ``agree``, ``disagree`` or ``other``. Those are the values in the released files; a
 copy with numeric codes needs ``label_map`` (e.g. ``{0: agree, 1: disagree, 2:
@@ -10,7 +9,8 @@ other}``; the dataset does not document a coding, so check yours).
 
 ``claim_id`` is a stable hash of the normalised ``s1`` so that pairs of one claim
 form a group. The official splits are kept as released even though a few claims
-appear in two of them (12 train/test, 25 train/dev in v0.1); their ``s2`` texts differ.
+appear in two of them (12 train/test, 25 train/dev in v0.1); the ``s2`` texts are
+distinct across splits but for one train/dev copy.
 
 Usage::
 
@@ -27,7 +27,7 @@ from arnews.data.readers._common import (decode_label, existing_dir, keep, label
 from arnews.errors import ArnewsError
 
 LABELS = ("agree", "disagree", "other")
-GET_IT = "download ANS from https://github.com/latynt/ans (data/stance)"
+GET_IT = "download ANS from https://github.com/latynt/ans"
 
 
 def _stance_dir(folder: Path) -> Path:
@@ -55,7 +55,7 @@ def read_ans(path: str, splits=("train", "dev", "test"), label_map: dict | None 
         for line, record in read_csv(file, required=("s1", "s2", "stance")):
             where = f"{file}:{line}"
             raw = record["stance"] if names is None else decode_label(
-                record["stance"], "stance", names, where)
+                record["stance"], "stance", names, where, option="label_map")
             label = str(raw).strip().lower()
             if label not in LABELS:
                 raise ArnewsError(f"{where}: stance {record['stance']!r} is not one of "

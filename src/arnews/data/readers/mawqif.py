@@ -13,9 +13,10 @@ Only a train file is public, so it is split here into train/dev/test, stratified
 (target, stance) and reproducible from ``seed``. The group is the tweet itself
 (``claim_id`` = the row id): with only three targets, grouping by target would put a
 whole target in one split and turn the benchmark into cross-target transfer. The
-file repeats a few tweets under other IDs (7 exact copies, a few near ones), so
-the split keeps each duplicate group together (:func:`arnews.data.leakage.
-duplicate_groups`, with ``near_threshold``; null for exact copies only).
+file repeats some tweets under other IDs (7 exact copies; counting near copies, 23
+groups of 52 tweets), so the split keeps each duplicate group together
+(:func:`arnews.data.leakage.duplicate_groups` with ``near_threshold``; null groups
+exact copies only).
 
 Usage::
 
