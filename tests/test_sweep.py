@@ -25,9 +25,8 @@ from omegaconf import OmegaConf
 
 from arnews.sweep import MlflowSweepCallback, model_space
 from arnews.tracking import PARENT_RUN_ENV
+from conftest import CONF, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-CONF = ROOT / "conf"
 EXPERIMENT = "arnews-topic-jsonl"
 TIMEOUT = 420  # seconds per subprocess: generous for a loaded CI machine
 
@@ -68,7 +67,10 @@ def launch(folder: Path, data_dir: Path, *overrides: str) -> Sweep:
                HYDRA_FULL_ERROR="1")
     args = [sys.executable, str(ROOT / "train.py"), *overrides, "data=jsonl", f"data.path={data_dir}",
             "tracking.log_model=false", f"tracking.uri=sqlite:///{folder / 'mlflow.db'}",
-            f"hydra.sweep.dir={folder / 'multirun'}", f"hydra.run.dir={folder / 'run'}"]
+            f"hydra.sweep.dir={folder / 'multirun'}", f"hydra.run.dir={folder / 'run'}",
+            # Job folders named by number: the default name joins every override, and
+            # with these long tmp paths it can pass the 255-character file name limit.
+            "hydra.sweep.subdir=${hydra.job.num}"]
     with open(folder / "log.txt", "w") as log:
         proc = subprocess.Popen(args, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
     return Sweep(folder, proc)
@@ -193,7 +195,6 @@ def test_workers_get_the_parent_from_the_pickled_callback(monkeypatch):
     # is a copy from when they started, so the id must travel with the pickled callback.
     callback = MlflowSweepCallback()
     callback.parent_run_id = "abc123"
-    callback._sigterm_before = signal.getsignal(signal.SIGINT)  # must not need pickling
     in_worker = pickle.loads(pickle.dumps(callback))
     monkeypatch.delenv(PARENT_RUN_ENV, raising=False)
     in_worker.on_job_start(OmegaConf.create())

@@ -46,7 +46,7 @@ def sweep_params(config: DictConfig) -> dict[str, str]:
     """What the sweep varies: ``hydra.sweeper.params`` plus the sweeping command-line overrides.
 
     ``model=a,b seed=1,2 data=jsonl`` gives ``{"model": "a,b", "seed": "1,2"}``; an Optuna
-    search adds its space, e.g. ``{"model.pipeline.C": "tag(log, interval(0.1, 100))"}``.
+    search adds its space, e.g. ``{"model.pipeline.C": "tag(log, interval(0.01, 100))"}``.
     """
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
@@ -269,11 +269,14 @@ class MlflowSweepCallback(Callback):
             os.environ[PARENT_RUN_ENV] = self._env_before
         client = MlflowClient(self._uri)
         if status != "FINISHED":
-            # Jobs killed with their worker process (joblib aborts the pool when one job
-            # fails) never ended their runs: close them with the parent.
-            for child in client.search_runs(
-                    [client.get_run(run_id).info.experiment_id],
-                    f"tags.mlflow.parentRunId = '{run_id}' and attributes.status = 'RUNNING'"):
-                client.set_terminated(child.info.run_id, status)
+            try:
+                # Jobs killed with their worker process (joblib aborts the pool when one
+                # job fails) never ended their runs: close them with the parent.
+                for child in client.search_runs(
+                        [client.get_run(run_id).info.experiment_id],
+                        f"tags.mlflow.parentRunId = '{run_id}' and attributes.status = 'RUNNING'"):
+                    client.set_terminated(child.info.run_id, status)
+            except Exception:
+                log.exception("could not close the unfinished child runs of %s", run_id)
         client.set_terminated(run_id, status)
         log.info("MLflow parent run %s ended %s", run_id, status)
