@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from datasets import Dataset
 from scipy.special import expit, softmax
-from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding,
+from transformers import (AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding,
                           EarlyStoppingCallback, Trainer, TrainerCallback, TrainingArguments)
 
 from arnews.errors import ArnewsError
@@ -35,6 +35,7 @@ def load_pretrained(name_or_path: str, **model_kwargs):
     """Tokenizer and classification model through ``from_pretrained``, with one clear
     error line when a hub id cannot be reached."""
     try:
+        _warn_on_label_mismatch(AutoConfig.from_pretrained(name_or_path), model_kwargs.get("id2label"))
         tokenizer = AutoTokenizer.from_pretrained(name_or_path)
         model = AutoModelForSequenceClassification.from_pretrained(name_or_path, **model_kwargs)
     except (OSError, ValueError) as exc:
@@ -43,6 +44,17 @@ def load_pretrained(name_or_path: str, **model_kwargs):
             f"cannot load model {name_or_path!r} ({reason}); the model hub may be unreachable: "
             "use model=compact_bert, or model.pretrained=/path/to/a/local/checkpoint") from None
     return tokenizer, model
+
+
+def _warn_on_label_mismatch(config, id2label: dict | None) -> None:
+    """A checkpoint already fine-tuned on other labels gets a new head: say so."""
+    theirs = [str(v) for _, v in sorted((config.id2label or {}).items())]
+    if not id2label or all(v.startswith("LABEL_") for v in theirs):
+        return
+    ours = [id2label[i] for i in sorted(id2label)]
+    if theirs != ours:
+        log.warning("the checkpoint was trained for labels %s, this task has %s: its "
+                    "classification head is replaced and trained from scratch", theirs, ours)
 
 
 class _EpochMetricsToTracker(TrainerCallback):
