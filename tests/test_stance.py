@@ -87,18 +87,22 @@ def test_tfidf_pair_refuses_single_text_input():
         tfidf_pair(multi_label=False).fit(frame, [0, 1])
 
 
-def test_tfidf_pair_reads_refuting_cues():
-    """Same claim, same article words: only a denial separates the two classes."""
+def test_tfidf_pair_sees_overlap_and_refuting_cues():
+    """Both articles hold every claim word; only the second denies it, and only the
+    cue features say so."""
     claim = "استقال وزير المالية من منصبه"
     agree = "أعلن مكتب رئيس الوزراء أن وزير المالية استقال من منصبه صباح اليوم"
     deny = "نفت وزارة المالية مزاعم أن وزير المالية استقال من منصبه ووصفتها بأنها شائعة"
-    frame = pd.DataFrame({"first": [claim] * 8, "second": [agree, deny] * 4})
-    pipe = tfidf_pair(multi_label=False, char_ngrams=(2, 3)).fit(frame, [0, 1] * 4)
-    names = list(pipe.named_steps["features"].transformer_list[1][1].get_feature_names_out())
-    sim = pipe.named_steps["features"].transformer_list[1][1].transform(frame[:2])
-    assert sim[0, names.index("refuting")] == 0 and sim[1, names.index("refuting")] == 1
-    assert sim[1, names.index("claim_in_article")] == pytest.approx(1.0)
-    assert pipe.predict(frame[:2]).tolist() == [0, 1]
+    frame = pd.DataFrame({"first": [claim] * 4, "second": [agree, deny] * 2})
+    pipe = tfidf_pair(multi_label=False, char_ngrams=(2, 3)).fit(frame, [0, 1] * 2)
+    similarity = dict(pipe.named_steps["features"].transformer_list)["similarity"]
+    names = list(similarity.get_feature_names_out())
+    sim = similarity.transform(frame[:2])
+    assert sim[:, names.index("claim_in_article")].tolist() == pytest.approx([1.0, 1.0])
+    assert sim[:, names.index("refuting")].tolist() == [0.0, 1.0]
+    # Three cues (نفت، مزاعم، شائعة) in 13 words, per 100 words.
+    assert sim[1, names.index("refuting_per100")] == pytest.approx(300 / 13)
+    assert sim[:, names.index("hedging")].tolist() == [0.0, 0.0]
 
 
 # ---- target stance: the same code, `target` in place of `claim` --------------------------
@@ -191,6 +195,7 @@ def test_sklearn_models_take_class_weight_from_their_config(model):
     assert final_step("model.pipeline.class_weight=null").class_weight is None
 
 
+@pytest.mark.slow
 def test_balanced_class_weights_train_a_stance_transformer(workdir, tiny_stance_dir, monkeypatch):
     from arnews.models import transformer
 

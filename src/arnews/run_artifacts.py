@@ -54,7 +54,9 @@ def log_evaluation(task, split: str, rows: list[dict], y: np.ndarray, scores: np
 
 def log_trained_model(task, classifier, rule, normalize: dict | None, example_rows: list[dict]):
     """Save the classifier with its task and decision rule as an MLflow pyfunc model."""
-    fields = list(dict.fromkeys(task.pair_fields[:1] + task.text_fields))
+    # Every pair field (claim and target) is an optional column: a target-stance model
+    # reads `target`, and the signature must not drop it.
+    fields = list(dict.fromkeys(task.pair_fields + task.text_fields))
     example = pd.DataFrame([{f: str(r.get(f, "")) for f in fields} for r in example_rows])
     scores = classifier.predict_scores(task.inputs(example.to_dict("records")))
     output = scores_frame(task, scores, rule.decide(scores))

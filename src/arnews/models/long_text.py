@@ -7,13 +7,17 @@ article by pooling the logits of all its windows.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
 
 from arnews.tasks.inputs import Inputs
 
+log = logging.getLogger(__name__)
+
 STRATEGIES = ("head", "head_tail", "chunks")
+_MARKER = " … "  # head_tail: where the middle of the article was cut
 
 
 @dataclass
@@ -37,16 +41,20 @@ def _head_tail(tokenizer, texts: list[str], budgets: list[int], head_fraction: f
     """Cut each text to its first and last tokens, at character offsets, so the
     result re-tokenizes to (about) the same pieces with any tokenizer."""
     enc = tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True)
+    # The marker is tokens too (often [UNK]); left out of the budget, it would push
+    # the article's last token past max_length, where plain truncation drops it.
+    n_marker = len(tokenizer(_MARKER, add_special_tokens=False)["input_ids"])
     out = []
     for text, offsets, budget in zip(texts, enc["offset_mapping"], budgets):
         if len(offsets) <= budget:
             out.append(text)
             continue
-        n_head = max(1, int(budget * head_fraction))
-        n_tail = max(1, budget - n_head)
+        keep = max(2, budget - n_marker)
+        n_head = max(1, int(keep * head_fraction))
+        n_tail = max(1, keep - n_head)
         head_end = offsets[n_head - 1][1]
         tail_start = offsets[len(offsets) - n_tail][0]
-        out.append(text[:head_end] + " … " + text[tail_start:])
+        out.append(text[:head_end] + _MARKER + text[tail_start:])
     return out
 
 
@@ -66,10 +74,24 @@ def encode(tokenizer, inputs: Inputs, max_length: int, cfg: LongTextConfig) -> t
     if cfg.strategy != "chunks":
         enc = tokenizer(*args, **kwargs)
         return dict(enc), np.arange(len(first))
-    enc = tokenizer(*args, **kwargs, stride=cfg.stride, return_overflowing_tokens=True)
+    stride = _window_stride(tokenizer, first, second, max_length, cfg.stride)
+    enc = tokenizer(*args, **kwargs, stride=stride, return_overflowing_tokens=True)
     doc = np.asarray(enc.pop("overflow_to_sample_mapping"))
     keep = _cap_windows(doc, cfg.max_chunks)
     return {k: [v[i] for i in keep] for k, v in enc.items()}, doc[keep]
+
+
+def _window_stride(tokenizer, first, second, max_length: int, stride: int) -> int:
+    """``stride``, or half the article's room when the claim (or a small max_length)
+    leaves no more: the tokenizer refuses a stride as long as the window."""
+    room = max_length - tokenizer.num_special_tokens_to_add(pair=second is not None)
+    if second is not None and first:
+        room -= max(len(ids) for ids in tokenizer(first, add_special_tokens=False)["input_ids"])
+    if stride < room or room < 2:
+        return stride
+    log.warning("long_text.stride=%d leaves no new tokens per window (%d article tokens fit "
+                "beside the claim and special tokens); using stride %d", stride, room, room // 2)
+    return room // 2
 
 
 def _cap_windows(doc: np.ndarray, cap: int) -> np.ndarray:

@@ -3,11 +3,12 @@
 ``tfidf_pair`` (``model=tfidf_pair``) reads the DataFrame of ``Inputs.to_frame()``
 (columns ``first`` = claim or target, ``second`` = article) and joins three blocks:
 
-- **claim TF-IDF** and **article TF-IDF**, word and character n-grams. Each side has
-  its own vectorizers, fitted on that side only: claims are one short sentence and
-  repeat across many pairs, articles are long, so a shared vocabulary would let the
-  article side set the idf of claim words (and a claim word would get the same
-  weight as the same word in the article, which the classifier cannot tell apart);
+- **claim TF-IDF** and **article TF-IDF**, word and character n-grams, as separate
+  feature blocks. Each side's vectorizers are fitted on that side's distinct texts
+  only (a choice): claims are one short sentence, articles are long, so a shared fit
+  would let articles set the idf of claim words and fill ``max_features`` with
+  article n-grams. Distinct texts, because one article or claim sits in many pairs
+  (:class:`UniqueTexts`);
 - **similarity** (:class:`PairSimilarity`): cosine of claim and article in one
   *shared* TF-IDF space (word and char, fitted on both sides, since a cosine needs
   both vectors in the same space), Jaccard overlap of normalised tokens, the share
@@ -133,7 +134,7 @@ class UniqueTexts(TransformerMixin, BaseEstimator):
     article), so this cuts the char n-gram work by that factor, and the idf counts
     each article once rather than once per pair.
 
-    >>> UniqueTexts(TfidfVectorizer()).fit_transform(["a b", "a b", "c"]).shape
+    >>> UniqueTexts(TfidfVectorizer()).fit_transform(["قصف المدينة", "قصف المدينة", "هدنة"]).shape
     (3, 3)
     """
 
