@@ -100,7 +100,7 @@ class Task:
             bad = (set(value) if self.multi_label else {value}) - set(self.labels)
             if bad:
                 raise ArnewsError(f"{where}: field {self.label_field!r}: unknown label(s) "
-                                  f"{sorted(bad)}; allowed: {self.labels}")
+                                  f"{sorted(bad)}; allowed: {self.labels} (fix the row or task.labels)")
 
     # ---- inputs and targets ----------------------------------------------------------
     def inputs(self, rows: list[dict]) -> Inputs:
