@@ -139,3 +139,13 @@ def test_unreachable_hub_model_fails_with_one_clear_line(workdir, tiny_topic_dir
     client = MlflowClient(tracking_uri(workdir))
     runs = client.search_runs([client.get_experiment_by_name("arnews-topic-jsonl").experiment_id])
     assert [r.info.status for r in runs] == ["FAILED"]
+
+
+def test_artifacts_stay_beside_the_sqlite_store(workdir, tiny_topic_dir):
+    store = workdir / "store"
+    store.mkdir()
+    cfg = compose_cfg("train", ["data=jsonl", f"data.path={tiny_topic_dir}", "model=majority",
+                                f"tracking.uri=sqlite:///{store / 'runs.db'}", "tracking.log_model=false"])
+    train(cfg)
+    assert not (workdir / "mlruns").exists()  # nothing scattered into the working folder
+    assert list((store / "mlruns").rglob("config.yaml"))

@@ -35,7 +35,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from arnews.tracking import PARENT_RUN_ENV, git_commit
+from arnews.tracking import PARENT_RUN_ENV, get_or_create_experiment, git_commit
 
 log = logging.getLogger(__name__)
 
@@ -127,22 +127,6 @@ def _sweep_tags(config: DictConfig, sweep_dir: Path) -> dict[str, str]:
     }
 
 
-def _get_or_create_experiment(client, name: str) -> str:
-    from mlflow.exceptions import MlflowException
-
-    experiment = client.get_experiment_by_name(name)
-    if experiment is not None:
-        return experiment.experiment_id
-    try:
-        return client.create_experiment(name)
-    except MlflowException:
-        # Another process (a second sweep on the same store) created it meanwhile.
-        experiment = client.get_experiment_by_name(name)
-        if experiment is None:
-            raise
-        return experiment.experiment_id
-
-
 class MlflowSweepCallback(Callback):
     """Hydra callback that wraps a multirun in an MLflow parent run.
 
@@ -192,7 +176,7 @@ class MlflowSweepCallback(Callback):
         # means parallel workers only ever insert rows into an existing SQLite schema and
         # never race each other to create tables or the experiment.
         client = MlflowClient(self._uri)
-        run = client.create_run(_get_or_create_experiment(client, str(experiment)),
+        run = client.create_run(get_or_create_experiment(client, str(experiment), self._uri),
                                 run_name=name, tags=tags)
         self.parent_run_id = run.info.run_id
         # In-process jobs (basic launcher) and freshly spawned workers inherit this;

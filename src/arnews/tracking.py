@@ -51,9 +51,41 @@ def git_commit(cwd: str | Path | None = None) -> str:
         return "unknown"
 
 
+def default_artifact_location(uri: str) -> str | None:
+    """Artifacts beside a SQLite store rather than in the current folder.
+
+    MLflow puts a new experiment's artifacts under ``./mlruns`` of whatever folder the
+    command runs in, so ``tracking.uri=sqlite:////data/runs.db`` would still scatter
+    artifacts into the checkout. Keep them in ``mlruns/`` next to the database file.
+
+    >>> default_artifact_location("sqlite:////data/runs.db")
+    'file:///data/mlruns'
+    """
+    if uri.startswith("sqlite:///"):
+        return (Path(uri[len("sqlite:///"):]).expanduser().resolve().parent / "mlruns").as_uri()
+    return None
+
+
+def get_or_create_experiment(client: MlflowClient, name: str, uri: str) -> str:
+    """The experiment's id, creating it (with artifacts beside a SQLite store) if needed."""
+    from mlflow.exceptions import MlflowException
+
+    experiment = client.get_experiment_by_name(name)
+    if experiment is not None:
+        return experiment.experiment_id
+    try:
+        return client.create_experiment(name, artifact_location=default_artifact_location(uri))
+    except MlflowException:
+        # Another process (a parallel sweep job) created it meanwhile.
+        experiment = client.get_experiment_by_name(name)
+        if experiment is None:
+            raise
+        return experiment.experiment_id
+
+
 def setup(uri: str, experiment: str) -> None:
     mlflow.set_tracking_uri(uri)
-    mlflow.set_experiment(experiment)
+    mlflow.set_experiment(experiment_id=get_or_create_experiment(MlflowClient(uri), experiment, uri))
 
 
 @contextmanager
