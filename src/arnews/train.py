@@ -11,6 +11,7 @@ import tempfile
 from dataclasses import asdict
 
 import mlflow
+import torch
 
 from omegaconf import DictConfig, OmegaConf
 from transformers import set_seed
@@ -30,6 +31,10 @@ log = logging.getLogger(__name__)
 def train(cfg: DictConfig) -> float:
     """Train, evaluate and log one model; return the dev score named by ``optimized_metric``."""
     set_seed(cfg.seed)
+    if cfg.trainer.get("num_threads"):
+        # Parallel sweep jobs each spinning 2+ OpenMP threads on 2 cores run many
+        # times slower than one thread each: let the user cap it per job.
+        torch.set_num_threads(int(cfg.trainer.num_threads))
 
     normalizer = build_normalizer(cfg.normalize)
     splits = load_splits(cfg.data, seed=cfg.seed, normalizer=normalizer)
