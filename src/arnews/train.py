@@ -12,7 +12,6 @@ from dataclasses import asdict
 
 import mlflow
 import torch
-
 from omegaconf import DictConfig, OmegaConf
 from transformers import set_seed
 
