@@ -21,7 +21,7 @@ def options(group: str) -> list[str]:
 def test_every_option_composes(group, option):
     overrides = [f"{group}={option}"]
     if group == "data" and option not in ("demo",):
-        overrides.append(f"data.path=/tmp/somewhere")
+        overrides.append("data.path=/tmp/somewhere")
     cfg = compose_cfg("train", overrides)
     # Resolving catches broken interpolations, which composition alone does not.
     resolved = OmegaConf.to_container(cfg, resolve=True)

@@ -39,7 +39,7 @@ def log_evaluation(task, split: str, rows: list[dict], y: np.ndarray, scores: np
     mlflow.log_text(text_report(y, decided, task.labels, task.multi_label),
                     f"reports/{split}_classification_report.txt")
     fig = confusion_figure(y, decided, task.labels, task.multi_label, title=split)
-    tracking.log_figure(fig, f"reports/{split}_confusion.png")
+    mlflow.log_figure(fig, f"reports/{split}_confusion.png")
     plt.close(fig)
     frame = scores_frame(task, scores, decided)
     gold = task.label_names(y)
@@ -49,7 +49,7 @@ def log_evaluation(task, split: str, rows: list[dict], y: np.ndarray, scores: np
     frame.insert(0, "gold", gold)
     frame.insert(0, "id", [r.get("id", i) for i, r in enumerate(rows)])
     frame = frame.rename(columns={"labels": "predicted"})
-    tracking.log_frame(frame, f"predictions/{split}.csv")
+    mlflow.log_text(frame.to_csv(index=False), f"predictions/{split}.csv")
 
 
 def log_trained_model(task, classifier, rule, normalize: dict | None, example_rows: list[dict]):

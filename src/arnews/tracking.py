@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
-import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -140,14 +139,3 @@ def log_model(saved_dir: Path, task_meta_file: Path, example: pd.DataFrame, sign
         code_paths=[str(package)],
         signature=signature, input_example=example,
         pip_requirements=requirements)
-
-
-def log_figure(fig, name: str) -> None:
-    mlflow.log_figure(fig, name)
-
-
-def log_frame(frame: pd.DataFrame, name: str) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / Path(name).name
-        frame.to_csv(path, index=False)
-        mlflow.log_artifact(str(path), str(Path(name).parent) if Path(name).parent.name else None)

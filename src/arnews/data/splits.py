@@ -12,9 +12,6 @@ from sklearn.model_selection import GroupShuffleSplit
 
 log = logging.getLogger(__name__)
 
-SPLITS = ("train", "dev", "test")
-
-
 def group_of(row: dict) -> str:
     """The unit that must never cross splits: the claim for stance pairs, else the row."""
     return str(row.get("claim_id") or row.get("claim") or row.get("target_group") or row["id"])

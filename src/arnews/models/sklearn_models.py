@@ -17,7 +17,6 @@ from pathlib import Path
 import joblib
 import numpy as np
 from scipy.special import expit, softmax
-from sklearn.compose import ColumnTransformer
 from sklearn.dummy import DummyClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
