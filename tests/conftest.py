@@ -15,7 +15,7 @@ CONF = ROOT / "conf"
 
 # A compact BERT small enough to train in seconds: the same code path as the default.
 TINY_BERT = [
-    "model=compact_bert", "model.compact.vocab_size=500", "model.compact.hidden_size=32",
+    "model=compact_scratch", "model.compact.vocab_size=500", "model.compact.hidden_size=32",
     "model.compact.num_hidden_layers=1", "model.compact.num_attention_heads=2",
     "model.compact.intermediate_size=64", "model.max_length=64",
     "model.training.num_train_epochs=2", "model.training.per_device_train_batch_size=16",

@@ -88,14 +88,22 @@ def setup(uri: str, experiment: str) -> None:
 
 
 @contextmanager
-def tracked_run(uri: str, experiment: str, run_name: str | None = None, tags: dict | None = None):
-    """Start a run (a child of ``$ARNEWS_PARENT_RUN_ID`` in a sweep) and always end it."""
+def tracked_run(uri: str, experiment: str, run_name: str | None = None, tags: dict | None = None,
+                run_id: str | None = None):
+    """Start a run (a child of ``$ARNEWS_PARENT_RUN_ID`` in a sweep) and always end it.
+
+    ``run_id`` reopens an earlier run instead (a resumed pre-training run).
+    """
     setup(uri, experiment)
     parent = os.environ.get(PARENT_RUN_ENV)
     run_tags = dict(tags or {})
     if parent:
         run_tags["mlflow.parentRunId"] = parent
-    run = mlflow.start_run(run_name=run_name, tags=run_tags)
+    if run_id:
+        run = mlflow.start_run(run_id=run_id)
+        mlflow.set_tags(run_tags)
+    else:
+        run = mlflow.start_run(run_name=run_name, tags=run_tags)
     try:
         yield run
     except KeyboardInterrupt:

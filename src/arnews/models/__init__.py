@@ -11,6 +11,7 @@ from pathlib import Path
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
+from arnews.encoders import resolve_pretrained
 from arnews.errors import ArnewsError
 from arnews.models.base import META_FILE, Classifier
 from arnews.models.long_text import LongTextConfig
@@ -41,7 +42,9 @@ def build_classifier(model_cfg, trainer_cfg, long_text_cfg, labels, multi_label,
     if model_cfg.kind != "transformer":
         raise ArnewsError(f"model.kind={model_cfg.kind!r}; use sklearn or transformer")
     pretrained = model_cfg.pretrained
-    if pretrained is None:  # the compact BERT, built from the training texts
+    if pretrained is not None:
+        pretrained = resolve_pretrained(pretrained, cache_dir)
+    else:  # the compact BERT, built from the training texts
         from arnews.models.compact_bert import compact_bert_dir
         pretrained = compact_bert_dir(train_texts, cache_dir, seed=seed,
                                       **OmegaConf.to_container(model_cfg.compact, resolve=True))
@@ -50,7 +53,8 @@ def build_classifier(model_cfg, trainer_cfg, long_text_cfg, labels, multi_label,
         long_text=LongTextConfig(**OmegaConf.to_container(long_text_cfg, resolve=True)),
         training_args=_training_args(model_cfg, trainer_cfg, seed),
         early_stopping_patience=model_cfg.early_stopping_patience,
-        class_weights=model_cfg.get("class_weights"), output_dir=output_dir, cache_dir=cache_dir)
+        class_weights=model_cfg.get("class_weights"), output_dir=output_dir, cache_dir=cache_dir,
+        preprocess=model_cfg.get("preprocess"))
 
 
 def load_classifier(path: str | Path) -> Classifier:

@@ -15,8 +15,9 @@ import logging
 from pathlib import Path
 
 import torch
-from tokenizers.implementations import BertWordPieceTokenizer
-from transformers import BertConfig, BertModel, BertTokenizerFast
+from transformers import BertConfig, BertModel
+
+from arnews.pretraining.encoder import train_wordpiece
 
 log = logging.getLogger(__name__)
 
@@ -51,20 +52,7 @@ def compact_bert_dir(texts: list[str], cache_dir: str | Path, vocab_size: int = 
     out.mkdir(parents=True, exist_ok=True)
     log.info("building compact BERT in %s", out)
 
-    # Arabic has no case, and stripping accents would delete short vowels we may
-    # want to keep when normalisation is off, so both stay off.
-    wordpiece = BertWordPieceTokenizer(lowercase=False, strip_accents=False,
-                                       clean_text=True, handle_chinese_chars=False)
-    wordpiece.train_from_iterator(texts, vocab_size=vocab_size, min_frequency=min_frequency,
-                                  show_progress=False)
-    wordpiece.save_model(str(out))
-    # Reload from the vocabulary: only then does the tokenizer carry BERT's
-    # [CLS] a [SEP] b [SEP] post-processor that pair inputs need.
-    wordpiece = BertWordPieceTokenizer(str(out / "vocab.txt"), lowercase=False,
-                                       strip_accents=False, clean_text=True,
-                                       handle_chinese_chars=False)
-    tokenizer = BertTokenizerFast(tokenizer_object=wordpiece._tokenizer, do_lower_case=False,
-                                  model_max_length=max_position_embeddings)
+    tokenizer = train_wordpiece(texts, vocab_size, min_frequency, max_position_embeddings)
     tokenizer.save_pretrained(out)
 
     torch.manual_seed(seed)

@@ -61,6 +61,8 @@ def _head_tail(tokenizer, texts: list[str], budgets: list[int], head_fraction: f
 def encode(tokenizer, inputs: Inputs, max_length: int, cfg: LongTextConfig) -> tuple[dict, np.ndarray]:
     """Tokenize ``inputs``; return features and, per feature row, its example index."""
     first, second = inputs.first, inputs.second
+    if second is not None:
+        first = _fit_claims(tokenizer, first, max_length // 2)
     article = second if second is not None else first
     if cfg.strategy == "head_tail":
         if second is None:
@@ -79,6 +81,25 @@ def encode(tokenizer, inputs: Inputs, max_length: int, cfg: LongTextConfig) -> t
     doc = np.asarray(enc.pop("overflow_to_sample_mapping"))
     keep = _cap_windows(doc, cfg.max_chunks)
     return {k: [v[i] for i in keep] for k, v in enc.items()}, doc[keep]
+
+
+def _fit_claims(tokenizer, claims: list[str], limit: int) -> list[str]:
+    """Claims cut to ``limit`` tokens, so the article always keeps half the window.
+
+    The claim is normally kept whole, but one longer than the window itself would
+    make pair truncation fail outright (a small ``max_length``, or a paragraph-long
+    claim); such claims lose their end, with a warning.
+    """
+    enc = tokenizer(claims, add_special_tokens=False, return_offsets_mapping=True)
+    out, cut = [], 0
+    for claim, offsets in zip(claims, enc["offset_mapping"]):
+        if len(offsets) > limit:
+            claim, cut = claim[:offsets[limit - 1][1]], cut + 1
+        out.append(claim)
+    if cut:
+        log.warning("%d claim(s) longer than %d tokens (half of model.max_length) were cut to fit "
+                    "beside their article", cut, limit)
+    return out
 
 
 def _window_stride(tokenizer, first, second, max_length: int, stride: int) -> int:

@@ -23,6 +23,7 @@ from transformers import (AutoConfig, AutoModelForSequenceClassification, AutoTo
 
 from arnews.errors import ArnewsError
 from arnews.models.base import Classifier
+from arnews.models.preprocess import build_preprocessor
 from arnews.models.long_text import LongTextConfig, encode, pool_logits
 from arnews.tasks.inputs import Inputs
 from arnews.tasks.metrics import compute_metrics
@@ -118,8 +119,10 @@ class TransformerClassifier(Classifier):
                  long_text: LongTextConfig | None = None, training_args: dict | None = None,
                  early_stopping_patience: int = 2, class_weights: str | None = None,
                  output_dir: str | Path = "checkpoints", cache_dir: str | Path | None = None,
-                 keep_checkpoints: bool = False):
+                 keep_checkpoints: bool = False, preprocess: str | None = None):
         super().__init__(labels, multi_label)
+        self.preprocess = preprocess
+        self._preprocess = build_preprocessor(preprocess)
         self.pretrained = str(pretrained)
         self.long_text = long_text or LongTextConfig()
         self.training_args = dict(training_args or {})
@@ -148,9 +151,10 @@ class TransformerClassifier(Classifier):
     # ---- features ----------------------------------------------------------------------
     def _dataset(self, inputs: Inputs, y: np.ndarray | None) -> Dataset:
         """Tokenized features, cached on disk by ``datasets`` under a content hash."""
-        columns = {"first": inputs.first, "example": list(range(len(inputs)))}
+        prep = self._preprocess or (lambda text: text)
+        columns = {"first": [prep(t) for t in inputs.first], "example": list(range(len(inputs)))}
         if inputs.second is not None:
-            columns["second"] = inputs.second
+            columns["second"] = [prep(t) for t in inputs.second]
         if y is not None:
             columns["labels"] = y.astype(np.float32).tolist() if self.multi_label else y.tolist()
         raw = Dataset.from_dict(columns)
@@ -237,7 +241,8 @@ class TransformerClassifier(Classifier):
     def _extra_meta(self) -> dict:
         eval_bs = self.training_args.get("per_device_eval_batch_size", 32)
         return {"max_length": self.max_length, "long_text": asdict(self.long_text),
-                "source_model": self.pretrained, "per_device_eval_batch_size": eval_bs}
+                "source_model": self.pretrained, "per_device_eval_batch_size": eval_bs,
+                "preprocess": self.preprocess}
 
     @classmethod
     def load(cls, path: Path, meta: dict) -> "TransformerClassifier":
@@ -245,4 +250,5 @@ class TransformerClassifier(Classifier):
         return cls(meta["labels"], meta["multi_label"], pretrained=str(path),
                    max_length=meta["max_length"], long_text=LongTextConfig(**meta["long_text"]),
                    training_args={"per_device_eval_batch_size": meta["per_device_eval_batch_size"],
-                                  "use_cpu": use_cpu})
+                                  "use_cpu": use_cpu},
+                   preprocess=meta.get("preprocess"))
