@@ -32,7 +32,8 @@ def test_every_option_composes(group, option):
 
 def test_groups_exist_and_defaults_are_offline():
     cfg = compose_cfg("train")
-    assert cfg.model.name == "compact_bert" and cfg.model.pretrained is None
+    assert cfg.model.name == "compact_bert" and cfg.model.pretrained == "arnews:compact_arabic_bert"
+    assert compose_cfg("train", ["model=compact_scratch"]).model.pretrained is None
     assert cfg.data.name == "demo" and cfg.tracking.uri == "sqlite:///mlflow.db"
     for group in GROUPS + ["hydra"]:
         assert (CONF / group).is_dir(), group

@@ -66,7 +66,7 @@ def model_space(model: DictConfig) -> dict[str, str]:
     sweep syntax (the syntax of ``hydra.sweeper.params``).
 
     Transformers: learning rate log-uniform from a fifth to five times the model's recipe
-    rate (1e-3 from scratch for compact_bert, 2e-6 to 3e-5 for the pre-trained models);
+    rate (1e-3 from scratch for compact_scratch, 2e-4 for the shipped compact_bert, 2e-6 to 3e-5 for the hub models);
     train batch half, equal to and twice the recipe batch, at most 32 per device.
     Scikit-learn pipelines with a ``C``: C log-uniform in [0.01, 100]. Others: nothing.
 
