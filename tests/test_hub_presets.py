@@ -81,3 +81,16 @@ def test_arabert_preprocessing_is_applied_before_tokenizing(family_dirs):
     features = clf._dataset(Inputs(["زوروا www.example.com الآن"]), None)
     tokens = clf.tokenizer.convert_ids_to_tokens(features[0]["input_ids"])
     assert "www" not in "".join(tokens) and "example" not in "".join(tokens)
+
+
+@pytest.mark.parametrize("preset", ["arabert_v02", "xlmr_base"])  # BERT and XLM-R heads
+def test_hub_families_continue_pretraining(preset, family_dirs, workdir):
+    from arnews.pretrain import pretrain
+
+    cfg = compose_cfg("pretrain", [f"tracking.uri={tracking_uri(workdir)}", f"model={preset}",
+                                   f"model.pretrained={family_dirs[PRESET_FAMILY[preset]]}",
+                                   "pretrain.block_size=64", "pretrain.max_steps=2", "pretrain.eval_steps=2",
+                                   "pretrain.save_steps=2", "pretrain.training.per_device_train_batch_size=4",
+                                   "trainer.args.disable_tqdm=true"])
+    assert pretrain(cfg) > 0
+    assert (workdir / "outputs/pretrain/encoder/model.safetensors").is_file()

@@ -36,3 +36,18 @@ def test_compact_model_is_cached_by_its_inputs(tmp_path):
     assert compact_bert_dir(TEXTS, tmp_path, **SHAPE) == first
     assert compact_bert_dir(TEXTS + ["نص جديد"], tmp_path, **SHAPE) != first
     assert compact_bert_dir(TEXTS, tmp_path, **{**SHAPE, "hidden_size": 32}) != first
+
+
+def test_checkpoint_selection_is_by_dev_macro_f1_or_dev_loss(tmp_path):
+    import pytest
+
+    from arnews.errors import ArnewsError
+
+    folder = compact_bert_dir(TEXTS, tmp_path, **SHAPE)
+    clf = TransformerClassifier(["a", "b"], False, pretrained=str(folder), max_length=32,
+                                output_dir=tmp_path / "ckpt", select_by="loss")
+    args = clf._fit_args()
+    assert args.metric_for_best_model == "loss" and args.greater_is_better is False
+    assert args.load_best_model_at_end and args.eval_strategy == "epoch"
+    with pytest.raises(ArnewsError, match="model.select_by"):
+        TransformerClassifier(["a", "b"], False, pretrained=str(folder), select_by="accuracy")

@@ -54,7 +54,7 @@ def build_classifier(model_cfg, trainer_cfg, long_text_cfg, labels, multi_label,
         training_args=_training_args(model_cfg, trainer_cfg, seed),
         early_stopping_patience=model_cfg.early_stopping_patience,
         class_weights=model_cfg.get("class_weights"), output_dir=output_dir, cache_dir=cache_dir,
-        preprocess=model_cfg.get("preprocess"))
+        preprocess=model_cfg.get("preprocess"), select_by=model_cfg.get("select_by", "macro_f1"))
 
 
 def load_classifier(path: str | Path) -> Classifier:

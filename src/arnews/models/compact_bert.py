@@ -55,7 +55,10 @@ def compact_bert_dir(texts: list[str], cache_dir: str | Path, vocab_size: int = 
     tokenizer = train_wordpiece(texts, vocab_size, min_frequency, max_position_embeddings)
     tokenizer.save_pretrained(out)
 
-    torch.manual_seed(seed)
-    config = BertConfig(**{**shape, "vocab_size": len(tokenizer)})
-    BertModel(config).save_pretrained(out)
+    # A private RNG stream: building the model must not move the global one, or a run
+    # that finds the model cached would initialise its classifier head differently.
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        config = BertConfig(**{**shape, "vocab_size": len(tokenizer)})
+        BertModel(config).save_pretrained(out)
     return out

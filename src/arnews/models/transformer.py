@@ -119,8 +119,12 @@ class TransformerClassifier(Classifier):
                  long_text: LongTextConfig | None = None, training_args: dict | None = None,
                  early_stopping_patience: int = 2, class_weights: str | None = None,
                  output_dir: str | Path = "checkpoints", cache_dir: str | Path | None = None,
-                 keep_checkpoints: bool = False, preprocess: str | None = None):
+                 keep_checkpoints: bool = False, preprocess: str | None = None,
+                 select_by: str = "macro_f1"):
         super().__init__(labels, multi_label)
+        if select_by not in ("macro_f1", "loss"):
+            raise ArnewsError(f"model.select_by={select_by!r}; use macro_f1 or loss")
+        self.select_by = select_by
         self.preprocess = preprocess
         self._preprocess = build_preprocessor(preprocess)
         self.pretrained = str(pretrained)
@@ -183,6 +187,13 @@ class TransformerClassifier(Classifier):
         args.update(overrides)
         return TrainingArguments(**args)
 
+    def _fit_args(self) -> TrainingArguments:
+        """Evaluate and save every epoch; keep the best epoch by ``select_by`` on dev."""
+        return self._args(eval_strategy="epoch", save_strategy="epoch", logging_strategy="epoch",
+                          load_best_model_at_end=True, metric_for_best_model=self.select_by,
+                          greater_is_better=self.select_by != "loss", save_total_limit=1,
+                          train_sampling_strategy="group_by_length")
+
     # ---- Classifier ------------------------------------------------------------------------
     def fit(self, train, y_train, dev, y_dev, log_metrics=None):
         train_ds, dev_ds = self._dataset(train, y_train), self._dataset(dev, y_dev)
@@ -199,10 +210,7 @@ class TransformerClassifier(Classifier):
                 decided = logits.argmax(1)
             return compute_metrics(labels, decided, self.labels, self.multi_label)
 
-        args = self._args(eval_strategy="epoch", save_strategy="epoch", logging_strategy="epoch",
-                          load_best_model_at_end=True, metric_for_best_model="macro_f1",
-                          greater_is_better=True, save_total_limit=1,
-                          train_sampling_strategy="group_by_length")
+        args = self._fit_args()
         kwargs = dict(model=self.model, args=args, train_dataset=train_ds, eval_dataset=dev_ds,
                       data_collator=DataCollatorWithPadding(self.tokenizer),
                       processing_class=self.tokenizer, compute_metrics=metrics,

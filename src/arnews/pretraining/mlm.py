@@ -45,8 +45,11 @@ class MaskingCollator:
     """
 
     def __init__(self, tokenizer, mlm_probability: float = 0.15, whole_word_mask: bool = True):
+        # With whole-word masking, transformers replaces every chosen word by [MASK]
+        # (no 10% random / 10% kept); say so rather than let it warn on every run.
+        replace = dict(mask_replace_prob=1.0, random_replace_prob=0.0) if whole_word_mask else {}
         self.mask = DataCollatorForLanguageModeling(
-            tokenizer, mlm_probability=mlm_probability, whole_word_mask=whole_word_mask)
+            tokenizer, mlm_probability=mlm_probability, whole_word_mask=whole_word_mask, **replace)
 
     def __call__(self, features):
         if "labels" in features[0]:
