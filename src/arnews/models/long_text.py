@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 STRATEGIES = ("head", "head_tail", "chunks")
 _MARKER = " … "  # head_tail: where the middle of the article was cut
+_MIN_ARTICLE = 8  # article tokens a pair always keeps, however long the claim
 
 
 @dataclass
@@ -62,14 +63,14 @@ def encode(tokenizer, inputs: Inputs, max_length: int, cfg: LongTextConfig) -> t
     """Tokenize ``inputs``; return features and, per feature row, its example index."""
     first, second = inputs.first, inputs.second
     if second is not None:
-        first = _fit_claims(tokenizer, first, max_length // 2)
+        first = _fit_claims(tokenizer, first, max_length - 3 - _MIN_ARTICLE)
     article = second if second is not None else first
     if cfg.strategy == "head_tail":
         if second is None:
             budgets = [max_length - 2] * len(first)
         else:
             claim_len = [len(ids) for ids in tokenizer(first, add_special_tokens=False)["input_ids"]]
-            budgets = [max(8, max_length - 3 - n) for n in claim_len]
+            budgets = [max(_MIN_ARTICLE, max_length - 3 - n) for n in claim_len]
         article = _head_tail(tokenizer, article, budgets, cfg.head_fraction)
     args = (first, article) if second is not None else (article,)
     kwargs = dict(truncation="only_second" if second is not None else True, max_length=max_length)
@@ -84,11 +85,11 @@ def encode(tokenizer, inputs: Inputs, max_length: int, cfg: LongTextConfig) -> t
 
 
 def _fit_claims(tokenizer, claims: list[str], limit: int) -> list[str]:
-    """Claims cut to ``limit`` tokens, so the article always keeps half the window.
+    """Claims cut to ``limit`` tokens, so the article always keeps a few tokens.
 
-    The claim is normally kept whole, but one longer than the window itself would
-    make pair truncation fail outright (a small ``max_length``, or a paragraph-long
-    claim); such claims lose their end, with a warning.
+    The claim is normally kept whole, but one that fills the window would make pair
+    truncation fail outright (a small ``max_length``, or a paragraph-long claim);
+    such claims lose their end, with a warning.
     """
     enc = tokenizer(claims, add_special_tokens=False, return_offsets_mapping=True)
     out, cut = [], 0
@@ -97,8 +98,8 @@ def _fit_claims(tokenizer, claims: list[str], limit: int) -> list[str]:
             claim, cut = claim[:offsets[limit - 1][1]], cut + 1
         out.append(claim)
     if cut:
-        log.warning("%d claim(s) longer than %d tokens (half of model.max_length) were cut to fit "
-                    "beside their article", cut, limit)
+        log.warning("%d claim(s) longer than %d tokens were cut to leave room for their article "
+                    "within model.max_length", cut, limit)
     return out
 
 

@@ -6,12 +6,11 @@ so no compute is spent on padding ("packed sequences", as in RoBERTa). Each bloc
 keeps its tokens' character offsets, which whole-word masking uses to find the
 word a WordPiece or SentencePiece piece belongs to.
 
->>> from transformers import AutoTokenizer
 >>> from arnews.pretraining.encoder import train_wordpiece
 >>> tok = train_wordpiece(["كلمة اخرى هنا"] * 50, vocab_size=60)
->>> blocks = pack(tok, ["كلمة اخرى هنا"] * 10, block_size=8)
+>>> blocks = pack(tok, ["كلمة اخرى هنا"] * 10, block_size=12)
 >>> len(blocks[0]["input_ids"]), blocks[0]["special_tokens_mask"][:2]
-(8, [1, 0])
+(12, [1, 0])
 """
 from __future__ import annotations
 
