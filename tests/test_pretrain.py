@@ -137,3 +137,9 @@ def test_embeddings_are_seeded_from_word_vectors(workdir):
     assert np.abs(vectors[tokenizer.all_special_ids]).sum() == 0
     assert all(np.abs(vectors[i]).sum() == 0 for i in unseen)
     assert (np.abs(vectors).sum(axis=1) > 0).sum() > len(tokenizer) // 2
+
+
+def test_pretraining_without_a_held_out_slice(workdir):
+    loss, runs, _ = _pretrain(workdir, "pretrain.held_out_fraction=0", "pretrain.max_steps=2")
+    assert runs[0].info.status == "FINISHED" and math.isnan(loss)
+    assert (workdir / "outputs/pretrain/encoder/model.safetensors").is_file()

@@ -50,11 +50,11 @@ def gather(sources, normalizer) -> tuple[list[str], dict[str, int]]:
     return docs, counts
 
 
-def _training_args(cfg, out: Path) -> TrainingArguments:
+def _training_args(cfg, out: Path, evaluate: bool) -> TrainingArguments:
     recipe = OmegaConf.to_container(cfg.pretrain.training, resolve=True)
     recipe["per_device_train_batch_size"] *= int(cfg.trainer.get("batch_scale", 1))
     args = dict(output_dir=str(out / "checkpoints"), report_to="none", seed=cfg.seed,
-                max_steps=cfg.pretrain.max_steps, eval_strategy="steps",
+                max_steps=cfg.pretrain.max_steps, eval_strategy="steps" if evaluate else "no",
                 eval_steps=cfg.pretrain.eval_steps, save_strategy="steps",
                 save_steps=cfg.pretrain.save_steps, save_total_limit=2,
                 logging_steps=cfg.pretrain.logging_steps, prediction_loss_only=True,
@@ -126,7 +126,7 @@ def pretrain(cfg: DictConfig) -> float:
             raise ArnewsError(f"pretrain.init_embeddings={cfg.pretrain.init_embeddings!r}; use "
                               "ppmi_svd or null")
 
-        args = _training_args(cfg, out)
+        args = _training_args(cfg, out, evaluate=held_blocks is not None)
         collator = MaskingCollator(tokenizer, cfg.pretrain.mlm_probability, cfg.pretrain.whole_word_mask)
         tokens_per_step = (args.per_device_train_batch_size * args.gradient_accumulation_steps
                            * args.world_size * block_size)
@@ -143,8 +143,6 @@ def pretrain(cfg: DictConfig) -> float:
             eval_dataset=mask_once(held_blocks, collator, cfg.seed) if held_blocks else None,
             data_collator=collator, processing_class=tokenizer,
             callbacks=[ThroughputCallback(tokens_per_step, tracking.log_metrics)])
-        if held_blocks is None:
-            trainer.args.eval_strategy = "no"
         trainer.train(resume_from_checkpoint=checkpoint)
         final = trainer.evaluate() if held_blocks is not None else {}
         loss = float(final.get("eval_loss", float("nan")))
