@@ -59,6 +59,8 @@ def test_topic_preset_trains_with_chunks_and_serves(preset, family_dirs, workdir
     meta = json.loads(next((workdir / "mlruns").rglob("arnews_model.json")).read_text())
     expected = "arabert:bert-base-arabertv02" if preset == "arabert_v02" else None
     assert meta["preprocess"] == expected  # AraBERT's preprocessing travels with the model
+    reqs = next((workdir / "mlruns").rglob("requirements.txt")).read_text()
+    assert ("arabert==" in reqs) == (preset == "arabert_v02")
 
 
 @pytest.mark.slow
@@ -70,6 +72,23 @@ def test_stance_pairs_train_and_evaluate(preset, family_dirs, workdir, tiny_stan
     cfg = compose_cfg("evaluate", ["task=stance", f"model_uri=runs:/{run.info.run_id}/model", "data=jsonl",
                                    f"data.path={tiny_stance_dir}", f"tracking.uri={tracking_uri(workdir)}"])
     assert evaluate(cfg) == pytest.approx(run.data.metrics["test/macro_f1"])
+
+
+def test_a_claim_that_fills_the_window_is_cut_not_fatal(family_dirs, caplog):
+    from transformers import AutoTokenizer
+
+    from arnews.models.long_text import LongTextConfig, encode
+    from arnews.tasks.inputs import Inputs
+
+    tokenizer = AutoTokenizer.from_pretrained(family_dirs["bert"])
+    claim = "اخترق قراصنة أنظمة وزارة المالية " * 20
+    for strategy in ("head", "head_tail", "chunks"):
+        feats, _ = encode(tokenizer, Inputs([claim], ["نص المقال الطويل " * 30]), 32,
+                          LongTextConfig(strategy=strategy, stride=4))
+        article = [t for ids, types in zip(feats["input_ids"], feats["token_type_ids"])
+                   for t, k in zip(ids, types) if k == 1]
+        assert all(len(ids) <= 32 for ids in feats["input_ids"]) and len(article) >= 8
+    assert "were cut" in caplog.text
 
 
 def test_arabert_preprocessing_is_applied_before_tokenizing(family_dirs):

@@ -23,9 +23,10 @@ RUNTIME_PACKAGES = ("mlflow", "torch", "transformers", "tokenizers", "datasets",
                     "scipy", "pandas", "numpy", "pyarabic", "hydra-core", "omegaconf", "joblib")
 
 
-def requirements() -> list[str]:
+def requirements(extra: tuple[str, ...] = ()) -> list[str]:
+    """Pinned runtime packages, plus ``extra`` ones the model needs (e.g. arabert)."""
     reqs = []
-    for name in RUNTIME_PACKAGES:
+    for name in RUNTIME_PACKAGES + tuple(extra):
         try:
             reqs.append(f"{name}=={version(name).split('+')[0]}")
         except PackageNotFoundError:
@@ -66,8 +67,10 @@ def log_trained_model(task, classifier, rule, normalize: dict | None, example_ro
                 "thresholds": None if rule.thresholds is None else rule.thresholds.tolist()}
         meta_file = Path(tmp) / "task.json"
         meta_file.write_text(json.dumps(meta, ensure_ascii=False, indent=2))
+        # AraBERT's preprocessing runs inside the served model, so serving needs its package.
+        extra = ("arabert",) if str(getattr(classifier, "preprocess", None) or "").startswith("arabert") else ()
         return tracking.log_model(saved, meta_file, example, input_signature(task, example, output),
-                                  requirements())
+                                  requirements(extra))
 
 
 def input_signature(task, example: pd.DataFrame, output: pd.DataFrame):

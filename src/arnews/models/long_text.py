@@ -63,7 +63,7 @@ def encode(tokenizer, inputs: Inputs, max_length: int, cfg: LongTextConfig) -> t
     """Tokenize ``inputs``; return features and, per feature row, its example index."""
     first, second = inputs.first, inputs.second
     if second is not None:
-        first = _fit_claims(tokenizer, first, max_length - 3 - _MIN_ARTICLE)
+        first = _fit_claims(tokenizer, first, max(1, max_length - 3 - _MIN_ARTICLE))
     article = second if second is not None else first
     if cfg.strategy == "head_tail":
         if second is None:
