@@ -62,14 +62,14 @@ def _head_tail(tokenizer, texts: list[str], budgets: list[int], head_fraction: f
 def encode(tokenizer, inputs: Inputs, max_length: int, cfg: LongTextConfig) -> tuple[dict, np.ndarray]:
     """Tokenize ``inputs``; return features and, per feature row, its example index."""
     first, second = inputs.first, inputs.second
-    if second is not None:
-        first = _fit_claims(tokenizer, first, max(1, max_length - 3 - _MIN_ARTICLE))
+    claim_len = None
+    if second is not None:  # the claims are tokenized once here; their lengths serve below
+        first, claim_len = _fit_claims(tokenizer, first, max(1, max_length - 3 - _MIN_ARTICLE))
     article = second if second is not None else first
     if cfg.strategy == "head_tail":
         if second is None:
             budgets = [max_length - 2] * len(first)
         else:
-            claim_len = [len(ids) for ids in tokenizer(first, add_special_tokens=False)["input_ids"]]
             budgets = [max(_MIN_ARTICLE, max_length - 3 - n) for n in claim_len]
         article = _head_tail(tokenizer, article, budgets, cfg.head_fraction)
     args = (first, article) if second is not None else (article,)
@@ -77,38 +77,41 @@ def encode(tokenizer, inputs: Inputs, max_length: int, cfg: LongTextConfig) -> t
     if cfg.strategy != "chunks":
         enc = tokenizer(*args, **kwargs)
         return dict(enc), np.arange(len(first))
-    stride = _window_stride(tokenizer, first, second, max_length, cfg.stride)
+    stride = _window_stride(tokenizer, claim_len, max_length, cfg.stride)
     enc = tokenizer(*args, **kwargs, stride=stride, return_overflowing_tokens=True)
     doc = np.asarray(enc.pop("overflow_to_sample_mapping"))
     keep = _cap_windows(doc, cfg.max_chunks)
     return {k: [v[i] for i in keep] for k, v in enc.items()}, doc[keep]
 
 
-def _fit_claims(tokenizer, claims: list[str], limit: int) -> list[str]:
-    """Claims cut to ``limit`` tokens, so the article always keeps a few tokens.
+def _fit_claims(tokenizer, claims: list[str], limit: int) -> tuple[list[str], list[int]]:
+    """Claims cut to ``limit`` tokens, so the article always keeps a few tokens, and
+    their token counts after the cut.
 
     The claim is normally kept whole, but one that fills the window would make pair
     truncation fail outright (a small ``max_length``, or a paragraph-long claim);
     such claims lose their end, with a warning.
     """
     enc = tokenizer(claims, add_special_tokens=False, return_offsets_mapping=True)
-    out, cut = [], 0
+    out, lengths, cut = [], [], 0
     for claim, offsets in zip(claims, enc["offset_mapping"]):
         if len(offsets) > limit:
             claim, cut = claim[:offsets[limit - 1][1]], cut + 1
         out.append(claim)
+        lengths.append(min(len(offsets), limit))
     if cut:
         log.warning("%d claim(s) longer than %d tokens were cut to leave room for their article "
                     "within model.max_length", cut, limit)
-    return out
+    return out, lengths
 
 
-def _window_stride(tokenizer, first, second, max_length: int, stride: int) -> int:
+def _window_stride(tokenizer, claim_len: list[int] | None, max_length: int, stride: int) -> int:
     """``stride``, or half the article's room when the claim (or a small max_length)
-    leaves no more: the tokenizer refuses a stride as long as the window."""
-    room = max_length - tokenizer.num_special_tokens_to_add(pair=second is not None)
-    if second is not None and first:
-        room -= max(len(ids) for ids in tokenizer(first, add_special_tokens=False)["input_ids"])
+    leaves no more: the tokenizer refuses a stride as long as the window.
+    ``claim_len`` holds the claims' token counts, None for single texts."""
+    room = max_length - tokenizer.num_special_tokens_to_add(pair=claim_len is not None)
+    if claim_len:
+        room -= max(claim_len)
     if stride < room or room < 2:
         return stride
     log.warning("long_text.stride=%d leaves no new tokens per window (%d article tokens fit "
