@@ -25,7 +25,7 @@ from omegaconf import OmegaConf
 
 from arnews.sweep import MlflowSweepCallback, model_space
 from arnews.tracking import PARENT_RUN_ENV
-from conftest import CONF, ROOT
+from conftest import CONF, ROOT, TINY_BERT
 
 EXPERIMENT = "arnews-topic-jsonl"
 TIMEOUT = 420  # seconds per subprocess: generous for a loaded CI machine
@@ -98,6 +98,11 @@ def sweeps(tmp_path_factory, tiny_topic_dir) -> dict[str, Sweep]:
         # The second job raises inside its run (sklearn rejects a negative C).
         "failing": launch(base / "failing", tiny_topic_dir, "-m", "model=tfidf_logreg",
                           "model.pipeline.C=1,-1"),
+        # Four workers on an empty cache, all needing the same compact model at once.
+        "cold": launch(base / "cold", tiny_topic_dir, "-m", "hydra/launcher=joblib",
+                       "hydra.launcher.n_jobs=4", *TINY_BERT, "trainer.num_threads=1",
+                       "model.training.num_train_epochs=1",
+                       "model.training.learning_rate=1e-3,2e-3,3e-3,4e-3"),
         "killed": launch(base / "killed", tiny_topic_dir, "-m", "model=majority", "seed=1,2"),
         "single": launch(base / "single", tiny_topic_dir, "model=majority"),
     }
@@ -162,6 +167,18 @@ def test_parallel_joblib_jobs_lose_no_run(sweeps):
     assert all(c.info.status == "FINISHED" for c in children)
     # Every child wrote all of its metrics, not just its first batch.
     assert all("test/macro_f1" in c.data.metrics for c in children)
+
+
+def test_parallel_cold_starts_build_the_shared_model_once(sweeps):
+    sweep = sweeps["cold"]
+    assert sweep.proc.returncode == 0, sweep.log[-3000:]
+    parent, children = runs(sweep)
+    assert parent.info.status == "FINISHED"
+    assert len(children) == 4 and all(c.info.status == "FINISHED" for c in children)
+    # One finished model folder, no half-written staging folder left behind.
+    cache = sweep.folder / "cache"
+    assert len(list(cache.glob("compact_bert-*"))) == 1
+    assert not list(cache.glob(".compact_bert-*"))
 
 
 def test_a_failing_job_marks_the_parent_failed(sweeps):

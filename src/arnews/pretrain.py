@@ -100,9 +100,11 @@ def pretrain(cfg: DictConfig) -> float:
         started = time.perf_counter()
         if cfg.model.pretrained is None:
             shape = OmegaConf.to_container(cfg.model.compact, resolve=True)
-            if checkpoint:  # the vocabulary is in the checkpoint; do not retrain it
+            fixed_vocab = shape.pop("tokenizer", None)
+            if checkpoint or fixed_vocab:  # the vocabulary exists already; do not retrain it
                 from transformers import AutoTokenizer
-                tokenizer = AutoTokenizer.from_pretrained(checkpoint)
+                tokenizer = AutoTokenizer.from_pretrained(
+                    checkpoint or resolve_pretrained(fixed_vocab, cfg.paths.cache_dir))
             else:
                 tokenizer = train_wordpiece(train_docs, shape["vocab_size"], shape["min_frequency"],
                                             shape["max_position_embeddings"])

@@ -16,6 +16,8 @@ from pathlib import Path
 import mlflow.pyfunc
 import numpy as np
 import pandas as pd
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
 TASK_FILE = "task.json"
 
@@ -40,19 +42,58 @@ class ArnewsPyfunc(mlflow.pyfunc.PythonModel):
 
 def predict_frame(task, classifier, rule, frame: pd.DataFrame, normalizer=None) -> pd.DataFrame:
     """Labels and scores for the rows of ``frame`` (the pyfunc output format)."""
-    rows = frame.to_dict("records")
+    check_frame(task, frame)
+    fields = set(task.text_fields) | set(task.pair_fields)
+    # after check_frame a text cell is a string or empty (None, NaN): keep the strings
+    rows = [{k: v for k, v in r.items() if k in fields and isinstance(v, str)}
+            for r in frame.to_dict("records")]
     if normalizer is not None:
-        fields = set(task.text_fields) | set(task.pair_fields)
-        rows = [{k: normalizer(v) if k in fields and isinstance(v, str) else v for k, v in r.items()}
-                for r in rows]
-    missing = [f for f in task.text_fields[-1:] if f not in frame.columns]
-    if task.pair_fields and not any(f in frame.columns for f in task.pair_fields):
-        missing.append(" or ".join(task.pair_fields))
-    if missing:
-        raise ValueError(f"input DataFrame lacks column(s) {missing}; "
-                         f"this {task.name} model reads {task.text_fields + task.pair_fields}")
+        rows = [{k: normalizer(v) for k, v in r.items()} for r in rows]
     scores = classifier.predict_scores(task.inputs(rows))
     return scores_frame(task, scores, rule.decide(scores))
+
+
+def check_frame(task, frame: pd.DataFrame) -> None:
+    """Reject input the model cannot read, naming the column and the row.
+
+    Every text column must hold strings (a missing title or the unused one of claim and
+    target may be None or NaN); the article and the claim or target must not be empty.
+    The error is an MlflowException with INVALID_PARAMETER_VALUE, so that
+    ``mlflow models serve`` answers HTTP 400 with this message rather than 500.
+    """
+    reads = task.pair_fields + task.text_fields
+    body = task.text_fields[-1]
+    missing = [repr(body)] if body not in frame.columns else []
+    if task.pair_fields and not any(f in frame.columns for f in task.pair_fields):
+        missing.append(" or ".join(map(repr, task.pair_fields)))
+    if missing:
+        _reject(f"the input lacks column {' and '.join(missing)}; this {task.name} model reads "
+                f"columns {', '.join(reads)} ({body!r} required)")
+    present = [f for f in reads if f in frame.columns]
+    for label, row in zip(frame.index, frame[present].itertuples(index=False)):
+        values = dict(zip(present, row))
+        for field, value in values.items():
+            if not _is_missing(value) and not isinstance(value, str):
+                _reject(f"column {field!r}, row {label}: {value!r} is not text; send a string")
+        if not _has_text(values.get(body)):
+            _reject(f"column {body!r}, row {label}: missing or empty; every row needs the "
+                    "article text")
+        if task.pair_fields and not any(_has_text(values.get(f)) for f in task.pair_fields):
+            _reject(f"column {' or '.join(map(repr, task.pair_fields))}, row {label}: missing or "
+                    "empty; every row needs the claim or target it is scored against")
+
+
+def _is_missing(value) -> bool:
+    """None, NaN or pd.NA: what pandas and JSON put in a cell left empty."""
+    return pd.api.types.is_scalar(value) and pd.isna(value)
+
+
+def _has_text(value) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _reject(message: str):
+    raise MlflowException(message, error_code=INVALID_PARAMETER_VALUE)
 
 
 def scores_frame(task, scores: np.ndarray, decided: np.ndarray) -> pd.DataFrame:

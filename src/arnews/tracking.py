@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import logging
 import os
+import ssl
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,6 +21,8 @@ from mlflow.entities import Metric, Param
 from mlflow.tracking import MlflowClient
 from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH, MAX_PARAMS_TAGS_PER_BATCH
 from omegaconf import DictConfig, OmegaConf
+
+from arnews.errors import ArnewsError
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +87,30 @@ def get_or_create_experiment(client: MlflowClient, name: str, uri: str) -> str:
         return experiment.experiment_id
 
 
+def check_reachable(uri: str, timeout: float = 3.0) -> None:
+    """Fail in seconds when no server answers at an ``http(s)`` tracking URI.
+
+    MLflow itself retries for minutes and then prints a traceback. Any HTTP answer,
+    even an error status or a TLS complaint, means a server is there, and MLflow's own
+    client (with its auth and certificate settings) takes it from here.
+    """
+    if not uri.startswith(("http://", "https://")):
+        return
+    try:
+        urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout).close()
+    except urllib.error.HTTPError:
+        return
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        if isinstance(reason, ssl.SSLError):
+            return
+        raise ArnewsError(f"tracking.uri={uri}: no MLflow server answers there ({reason}); start "
+                          "one with `mlflow server --backend-store-uri sqlite:///mlflow.db --port "
+                          "5000`, or use tracking.uri=sqlite:///mlflow.db") from None
+
+
 def setup(uri: str, experiment: str) -> None:
+    check_reachable(uri)
     mlflow.set_tracking_uri(uri)
     mlflow.set_experiment(experiment_id=get_or_create_experiment(MlflowClient(uri), experiment, uri))
 

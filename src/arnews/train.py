@@ -3,12 +3,16 @@
 seed → load and check data → build the task → fit the model → choose the decision
 rule on dev → evaluate on dev and test → log everything to MLflow → return the
 dev metric that sweeps optimise.
+
+``resume=<run_id>`` replays the same story with the interrupted run's own config,
+inside the same MLflow run, and the fit continues from its latest epoch checkpoint.
 """
 from __future__ import annotations
 
 import logging
-import tempfile
+import shutil
 from dataclasses import asdict
+from pathlib import Path
 
 import mlflow
 import torch
@@ -19,6 +23,7 @@ from arnews import tracking
 from arnews.data import build_normalizer, load_splits
 from arnews.data.leakage_guard import guard_leakage
 from arnews.models import build_classifier
+from arnews.resume import CHECKPOINT_TAG, last_checkpoint, prepare_resume
 from arnews.run_artifacts import log_evaluation, log_trained_model
 from arnews.run_context import output_dir, run_tags
 from arnews.tasks import DecisionRule, build_task
@@ -29,6 +34,9 @@ log = logging.getLogger(__name__)
 
 def train(cfg: DictConfig) -> float:
     """Train, evaluate and log one model; return the dev score named by ``optimized_metric``."""
+    resumed = prepare_resume(cfg) if cfg.get("resume") else None
+    if resumed is not None:
+        cfg = resumed.cfg  # the interrupted run's own config
     set_seed(cfg.seed)
     if cfg.trainer.get("num_threads"):
         # Parallel sweep jobs each spinning 2+ OpenMP threads on 2 cores run many
@@ -44,22 +52,29 @@ def train(cfg: DictConfig) -> float:
     targets = {s: task.targets(rows) for s, rows in splits.items()}
     log.info("task=%s labels=%s multi_label=%s", task.name, task.labels, task.multi_label)
 
-    with tracking.tracked_run(cfg.tracking.uri, cfg.tracking.experiment,
-                              run_name=cfg.tracking.run_name, tags=run_tags(cfg, task)):
-        tracking.log_params(tracking.flatten(cfg))
-        mlflow.log_text(OmegaConf.to_yaml(cfg, resolve=True), "config.yaml")
-        tracking.log_metrics({**leakage.as_metrics(), **{f"data/{s}_rows": len(r)
-                                                          for s, r in splits.items()}})
-        mlflow.set_tags({"leakage": leakage.summary(),
-                         "leakage_test_in_train": str(leakage.test_in_train)})
-
-        with tempfile.TemporaryDirectory() as scratch:
+    # A resumed run keeps its tags (its original overrides); it only gains "resumed".
+    tags = run_tags(cfg, task) if resumed is None else {"resumed": "true"}
+    with tracking.tracked_run(cfg.tracking.uri, cfg.tracking.experiment, run_name=cfg.tracking.run_name,
+                              tags=tags, run_id=resumed and resumed.run_id) as run:
+        if resumed is None:
+            checkpoints = output_dir(Path.cwd() / "outputs" / run.info.run_id) / "checkpoints"
+            _log_run_inputs(cfg, splits, leakage, checkpoints)
+        else:
+            checkpoints = resumed.checkpoint_dir
+        try:
             classifier = build_classifier(
                 cfg.model, cfg.trainer, cfg.long_text, task.labels, task.multi_label,
-                train_texts=inputs["train"].joined(), output_dir=output_dir(scratch) / "checkpoints",
+                train_texts=inputs["train"].joined(), output_dir=checkpoints,
                 cache_dir=cfg.paths.cache_dir, seed=cfg.seed)
             classifier.fit(inputs["train"], targets["train"], inputs["dev"], targets["dev"],
-                           log_metrics=tracking.log_metrics)
+                           log_metrics=tracking.log_metrics, resume=resumed is not None)
+        except KeyboardInterrupt:
+            # Re-raised with the way back in it: the entry point prints this one line.
+            raise KeyboardInterrupt(f"MLflow run {run.info.run_id} ended KILLED"
+                                    f"{_resume_hint(cfg, run, checkpoints)}") from None
+        if not cfg.trainer.get("keep_checkpoints", False):
+            shutil.rmtree(checkpoints, ignore_errors=True)
+            mlflow.set_tag(CHECKPOINT_TAG, "(removed: the run finished; its model is the artifact)")
 
         scores = {s: classifier.predict_scores(inputs[s]) for s in ("dev", "test")}
         # The decision rule sees dev only: test stays untouched until the final score.
@@ -81,3 +96,20 @@ def train(cfg: DictConfig) -> float:
 
     log.info("dev macro-F1 %.4f | test macro-F1 %.4f", results["dev/macro_f1"], results["test/macro_f1"])
     return results[cfg.optimized_metric]
+
+
+def _log_run_inputs(cfg: DictConfig, splits: dict, leakage, checkpoints: Path) -> None:
+    """What a fresh run logs before fitting; a resumed run logged it already."""
+    tracking.log_params(tracking.flatten(cfg))
+    mlflow.log_text(OmegaConf.to_yaml(cfg, resolve=True), "config.yaml")
+    tracking.log_metrics({**leakage.as_metrics(), **{f"data/{s}_rows": len(r) for s, r in splits.items()}})
+    mlflow.set_tags({"leakage": leakage.summary(), "leakage_test_in_train": str(leakage.test_in_train),
+                     CHECKPOINT_TAG: str(checkpoints.resolve())})
+
+
+def _resume_hint(cfg: DictConfig, run, checkpoints: Path) -> str:
+    latest = last_checkpoint(checkpoints)
+    if latest is None:
+        return " (no epoch had finished, so there is no checkpoint to resume from)"
+    return (f"; latest checkpoint {latest}; continue it with: python train.py "
+            f"resume={run.info.run_id} tracking.uri={cfg.tracking.uri}")

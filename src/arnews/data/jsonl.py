@@ -10,6 +10,7 @@ import gzip
 import json
 from pathlib import Path
 
+from arnews.data.readers._common import not_utf8
 from arnews.errors import ArnewsError
 
 
@@ -23,22 +24,28 @@ def _find(folder: Path, split: str) -> Path | None:
 def read_jsonl_file(path: Path) -> list[dict]:
     """Read one JSONL file (optionally gzipped) into row dicts tagged with ``_where``."""
     opener = gzip.open if path.suffix == ".gz" else open
-    rows = []
-    with opener(path, "rt", encoding="utf-8-sig") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ArnewsError(f"{path}:{lineno}: not valid JSON ({exc.msg}); "
-                                  "each line must be one JSON object") from None
-            if not isinstance(row, dict):
-                raise ArnewsError(f"{path}:{lineno}: expected a JSON object, got "
-                                  f"{type(row).__name__}")
-            row["_where"] = f"{path}:{lineno}"
-            rows.append(row)
-    return rows
+    try:
+        with opener(path, "rt", encoding="utf-8-sig") as fh:
+            return [row for lineno, line in enumerate(fh, 1)
+                    if (row := _parse(line, f"{path}:{lineno}")) is not None]
+    except UnicodeDecodeError:
+        raise not_utf8(path) from None
+
+
+def _parse(line: str, where: str) -> dict | None:
+    """One JSONL line as a row tagged with ``_where``; None for a blank line."""
+    if not line.strip():
+        return None
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ArnewsError(f"{where}: not valid JSON ({exc.msg}); each line must be one JSON "
+                          "object") from None
+    if not isinstance(row, dict):
+        raise ArnewsError(f"{where}: expected a JSON object, got {type(row).__name__}; each "
+                          "line must be one JSON object")
+    row["_where"] = where
+    return row
 
 
 def read_jsonl_dir(path: str | Path, splits: tuple[str, ...] = ("train", "dev", "test")) -> dict:
@@ -61,8 +68,9 @@ def read_jsonl_dir(path: str | Path, splits: tuple[str, ...] = ("train", "dev", 
         if found is None:
             if split == "dev":
                 continue
-            raise ArnewsError(f"{folder}: missing {split}.jsonl (or {split}.jsonl.gz)")
+            raise ArnewsError(f"{folder}: missing {split}.jsonl (or {split}.jsonl.gz); put the "
+                              f"{split} split there, one JSON object per line")
         out[split] = read_jsonl_file(found)
         if not out[split]:
-            raise ArnewsError(f"{found}: the file holds no rows")
+            raise ArnewsError(f"{found}: the file holds no rows; write one JSON object per line")
     return out

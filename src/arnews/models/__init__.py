@@ -15,6 +15,7 @@ from arnews.encoders import resolve_pretrained
 from arnews.errors import ArnewsError
 from arnews.models.base import META_FILE, Classifier
 from arnews.models.long_text import LongTextConfig
+from arnews.models.settings import check_training_args
 from arnews.models.sklearn_models import SklearnClassifier
 from arnews.models.transformer import TransformerClassifier
 
@@ -24,12 +25,18 @@ __all__ = ["Classifier", "build_classifier", "load_classifier"]
 def _training_args(model_cfg, trainer_cfg, seed: int) -> dict:
     """The model's recipe, adjusted by the trainer group (device, precision, batch scale)."""
     args = OmegaConf.to_container(model_cfg.training, resolve=True)
+    device = OmegaConf.to_container(trainer_cfg.args, resolve=True)
+    keys = {**{k: f"model.training.{k}" for k in args}, **{k: f"trainer.args.{k}" for k in device}}
+    check_training_args({**args, **device, "seed": seed}, keys)
     scale = int(trainer_cfg.get("batch_scale", 1))
     for key in ("per_device_train_batch_size", "per_device_eval_batch_size"):
         if key in args:
             args[key] = int(args[key]) * scale
-    args.update(OmegaConf.to_container(trainer_cfg.args, resolve=True))
+    args.update(device)
     args["seed"] = seed
+    if trainer_cfg.get("deterministic"):
+        # torch.use_deterministic_algorithms + cuDNN/cuBLAS settings, applied by the Trainer.
+        args["full_determinism"] = True
     return args
 
 
@@ -37,8 +44,9 @@ def build_classifier(model_cfg, trainer_cfg, long_text_cfg, labels, multi_label,
                      output_dir, cache_dir, seed: int) -> Classifier:
     """A fresh, untrained classifier for the label space of the task."""
     if model_cfg.kind == "sklearn":
+        settings = OmegaConf.to_container(model_cfg.pipeline, resolve=True)
         return SklearnClassifier(instantiate(model_cfg.pipeline, multi_label=multi_label),
-                                 labels, multi_label)
+                                 labels, multi_label, settings=settings)
     if model_cfg.kind != "transformer":
         raise ArnewsError(f"model.kind={model_cfg.kind!r}; use sklearn or transformer")
     pretrained = model_cfg.pretrained

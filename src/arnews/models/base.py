@@ -30,8 +30,12 @@ class Classifier(ABC):
 
     @abstractmethod
     def fit(self, train: Inputs, y_train: np.ndarray, dev: Inputs, y_dev: np.ndarray,
-            log_metrics: MetricsLogger | None = None) -> "Classifier":
-        """Train on ``train``; ``dev`` is for early stopping and model selection only."""
+            log_metrics: MetricsLogger | None = None, resume: bool = False) -> "Classifier":
+        """Train on ``train``; ``dev`` is for early stopping and model selection only.
+
+        ``resume`` continues from the latest checkpoint a model that checkpoints
+        (transformers) saved in its output folder; other models fit from the start.
+        """
 
     @abstractmethod
     def predict_scores(self, inputs: Inputs) -> np.ndarray:

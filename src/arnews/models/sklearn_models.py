@@ -24,8 +24,10 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import LinearSVC
+from sklearn.utils._param_validation import InvalidParameterError
 
 from arnews.models.base import Classifier
+from arnews.models.settings import bad_pipeline_parameter
 from arnews.tasks.inputs import Inputs
 
 
@@ -81,12 +83,16 @@ class SklearnClassifier(Classifier):
 
     kind = "sklearn"
 
-    def __init__(self, pipeline, labels, multi_label):
+    def __init__(self, pipeline, labels, multi_label, settings: dict | None = None):
         super().__init__(labels, multi_label)
         self.pipeline = pipeline
+        self.settings = settings or {}  # the model.pipeline config, for error messages
 
-    def fit(self, train, y_train, dev, y_dev, log_metrics=None):
-        self.pipeline.fit(train.to_frame(), y_train)
+    def fit(self, train, y_train, dev, y_dev, log_metrics=None, resume=False):
+        try:
+            self.pipeline.fit(train.to_frame(), y_train)
+        except InvalidParameterError as exc:  # sklearn checks parameters only here
+            raise bad_pipeline_parameter(exc, self.settings) from None
         return self
 
     def predict_scores(self, inputs: Inputs) -> np.ndarray:

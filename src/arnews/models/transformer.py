@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import shutil
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
@@ -21,6 +20,7 @@ from scipy.special import expit, softmax
 from transformers import (AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding,
                           EarlyStoppingCallback, Trainer, TrainerCallback, TrainingArguments)
 
+from arnews.encoders import load_error
 from arnews.errors import ArnewsError
 from arnews.models.base import Classifier
 from arnews.models.preprocess import build_preprocessor
@@ -34,16 +34,20 @@ log = logging.getLogger(__name__)
 
 def load_pretrained(name_or_path: str, **model_kwargs):
     """Tokenizer and classification model through ``from_pretrained``, with one clear
-    error line when a hub id cannot be reached."""
+    error line when a hub id cannot be reached.
+
+    Weights load from safetensors only and no code shipped with a checkpoint runs
+    (``trust_remote_code=False``): a checkpoint is data, never a program.
+    """
     try:
-        _warn_on_label_mismatch(AutoConfig.from_pretrained(name_or_path), model_kwargs.get("id2label"))
-        tokenizer = AutoTokenizer.from_pretrained(name_or_path)
-        model = AutoModelForSequenceClassification.from_pretrained(name_or_path, **model_kwargs)
+        config = AutoConfig.from_pretrained(name_or_path, trust_remote_code=False)
+        _warn_on_label_mismatch(config, model_kwargs.get("id2label"))
+        tokenizer = AutoTokenizer.from_pretrained(name_or_path, trust_remote_code=False)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            name_or_path, use_safetensors=True, trust_remote_code=False, **model_kwargs)
     except (OSError, ValueError) as exc:
-        reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
-        raise ArnewsError(
-            f"cannot load model {name_or_path!r} ({reason}); the model hub may be unreachable: "
-            "use model=compact_bert, or model.pretrained=/path/to/a/local/checkpoint") from None
+        raise load_error(f"model {name_or_path!r}", exc, "the model hub may be unreachable: use "
+                         "model=compact_bert, or model.pretrained=/path/to/a/local/checkpoint") from None
     return tokenizer, model
 
 
@@ -119,7 +123,7 @@ class TransformerClassifier(Classifier):
                  long_text: LongTextConfig | None = None, training_args: dict | None = None,
                  early_stopping_patience: int = 2, class_weights: str | None = None,
                  output_dir: str | Path = "checkpoints", cache_dir: str | Path | None = None,
-                 keep_checkpoints: bool = False, preprocess: str | None = None,
+                 preprocess: str | None = None,
                  select_by: str = "macro_f1"):
         super().__init__(labels, multi_label)
         if select_by not in ("macro_f1", "loss"):
@@ -134,7 +138,6 @@ class TransformerClassifier(Classifier):
         self.class_weights = class_weights
         self.output_dir = Path(output_dir)
         self.cache_dir = Path(cache_dir).expanduser() if cache_dir else None
-        self.keep_checkpoints = keep_checkpoints
         id2label = dict(enumerate(self.labels))
         self.tokenizer, self.model = load_pretrained(
             self.pretrained, num_labels=len(self.labels), id2label=id2label,
@@ -182,20 +185,24 @@ class TransformerClassifier(Classifier):
                        cache_file_name=cache_file, desc="tokenizing")
 
     def _args(self, **overrides) -> TrainingArguments:
-        args = dict(output_dir=str(self.output_dir), report_to="none", save_only_model=True)
+        args = dict(output_dir=str(self.output_dir), report_to="none")
         args.update(self.training_args)
         args.update(overrides)
         return TrainingArguments(**args)
 
     def _fit_args(self) -> TrainingArguments:
-        """Evaluate and save every epoch; keep the best epoch by ``select_by`` on dev."""
+        """Evaluate and save every epoch; keep the best epoch by ``select_by`` on dev.
+
+        Checkpoints are complete (optimizer, scheduler, RNG), not weights only, so an
+        interrupted run can continue exactly where its last epoch ended.
+        """
         return self._args(eval_strategy="epoch", save_strategy="epoch", logging_strategy="epoch",
                           load_best_model_at_end=True, metric_for_best_model=self.select_by,
                           greater_is_better=self.select_by != "loss", save_total_limit=1,
                           train_sampling_strategy="group_by_length")
 
     # ---- Classifier ------------------------------------------------------------------------
-    def fit(self, train, y_train, dev, y_dev, log_metrics=None):
+    def fit(self, train, y_train, dev, y_dev, log_metrics=None, resume=False):
         train_ds, dev_ds = self._dataset(train, y_train), self._dataset(dev, y_dev)
 
         def metrics(pred):
@@ -224,10 +231,10 @@ class TransformerClassifier(Classifier):
             trainer = Trainer(**kwargs)
         else:
             raise ArnewsError(f"model.class_weights={self.class_weights!r}; use balanced or null")
-        trainer.train()
+        # resume=True: the Trainer restores weights, optimizer, scheduler, RNG and the
+        # early-stopping state from the newest checkpoint-<step> in output_dir.
+        trainer.train(resume_from_checkpoint=True if resume else None)
         self.model = trainer.model
-        if not self.keep_checkpoints:
-            shutil.rmtree(self.output_dir, ignore_errors=True)
         return self
 
     def predict_scores(self, inputs: Inputs) -> np.ndarray:

@@ -11,6 +11,7 @@ import torch
 from tokenizers.implementations import BertWordPieceTokenizer
 from transformers import AutoModelForMaskedLM, AutoTokenizer, BertConfig, BertForMaskedLM, BertTokenizerFast
 
+from arnews.encoders import load_error
 from arnews.errors import ArnewsError
 
 
@@ -55,15 +56,18 @@ def new_bert(tokenizer, seed: int, vocab_size: int | None = None, hidden_size: i
 
 
 def load_for_mlm(name_or_path: str):
-    """Tokenizer and masked-LM model of an existing checkpoint, with a one-line error."""
+    """Tokenizer and masked-LM model of an existing checkpoint, with a one-line error.
+
+    As for fine-tuning, weights load from safetensors only and no checkpoint code runs.
+    """
     try:
-        tokenizer = AutoTokenizer.from_pretrained(name_or_path)
-        model = AutoModelForMaskedLM.from_pretrained(name_or_path)
+        tokenizer = AutoTokenizer.from_pretrained(name_or_path, trust_remote_code=False)
+        model = AutoModelForMaskedLM.from_pretrained(name_or_path, use_safetensors=True,
+                                                     trust_remote_code=False)
     except (OSError, ValueError) as exc:
-        reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
-        raise ArnewsError(f"cannot load {name_or_path!r} for pre-training ({reason}); pass a "
-                          "local checkpoint folder as model.pretrained=..., or model=compact_scratch "
-                          "to start from scratch") from None
+        raise load_error(f"{name_or_path!r} for pre-training", exc, "pass a local checkpoint "
+                         "folder as model.pretrained=..., or model=compact_scratch to start from "
+                         "scratch") from None
     return tokenizer, model
 
 

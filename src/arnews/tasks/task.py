@@ -17,6 +17,10 @@ from arnews.tasks.inputs import Inputs
 
 log = logging.getLogger(__name__)
 
+# The task each label field belongs to: a row carrying another task's label field was
+# given to the wrong task=, and the error can say which one to use.
+TASK_OF_LABEL_FIELD = {"topics": "topic", "topic": "topic", "stance": "stance"}
+
 
 @dataclass
 class Task:
@@ -43,8 +47,7 @@ class Task:
         if self.label_field is None:
             found = [f for f in self.label_fields if f in first]
             if not found:
-                raise ArnewsError(f"{first.get('_where', 'first row')}: no label field; "
-                                  f"task={self.name} needs one of {self.label_fields}")
+                raise self._missing(first, self.label_fields, "label every row with one of them")
             self.label_field = found[0]
         if self.multi_label is None:
             self.multi_label = isinstance(first[self.label_field], list)
@@ -70,6 +73,18 @@ class Task:
             raise ArnewsError(f"task={self.name}: the data holds one label only "
                               f"({self.labels}); a classifier needs at least two")
 
+    def _missing(self, row: dict, fields: list[str], advice: str) -> ArnewsError:
+        """A row lacks a field this task needs. When it carries another task's label
+        field instead, the file was given to the wrong ``task=``: say which one fits."""
+        where = row.get("_where", f"row id={row.get('id')}")
+        names = " or ".join(repr(f) for f in fields)
+        other = [f for f in row if TASK_OF_LABEL_FIELD.get(f, self.name) != self.name]
+        if other:
+            fits = TASK_OF_LABEL_FIELD[other[0]]
+            return ArnewsError(f"{where}: no {names} field, which task={self.name} needs; the row "
+                               f"has {other[0]!r}, so it is {fits} data: run with task={fits}")
+        return ArnewsError(f"{where}: no {names} field, which task={self.name} needs; {advice}")
+
     def _labels_in(self, rows) -> set[str]:
         if self.multi_label:
             return {lab for r in rows for lab in r[self.label_field]}
@@ -83,11 +98,9 @@ class Task:
                                   f"needs a non-empty {f!r} string")
         if self.pair_fields and not any(isinstance(row.get(f), str) and row[f].strip()
                                         for f in self.pair_fields):
-            raise ArnewsError(f"{where}: needs one of the fields {self.pair_fields} "
-                              "(the claim or target of the pair)")
+            raise self._missing(row, self.pair_fields, "give every pair a non-empty claim or target")
         if self.label_field not in row:
-            raise ArnewsError(f"{where}: field {self.label_field!r} is missing; "
-                              "label every row the same way")
+            raise self._missing(row, [self.label_field], "label every row the same way")
         value = row[self.label_field]
         if self.multi_label:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

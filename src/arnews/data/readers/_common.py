@@ -3,6 +3,7 @@ reproducible group-aware splits, and mapping foreign columns onto our schema."""
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import json
 from collections import defaultdict
@@ -41,6 +42,29 @@ def existing_file(path: Path, what: str) -> Path:
     return path
 
 
+def not_utf8(path: Path) -> ArnewsError:
+    """The error for a file that is not UTF-8, naming its first line that fails to decode.
+
+    Text-mode reading decodes in blocks, so the line being parsed when decoding fails
+    is not the bad one; reading the raw lines again finds it (a UTF-8 sequence never
+    spans a newline). Arabic text saved on Windows is usually Windows-1256.
+    """
+    opener = gzip.open if path.suffix == ".gz" else open
+    line = 0
+    with opener(path, "rb") as fh:
+        for line, raw in enumerate(fh, 1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                break
+    recode = "iconv -f cp1256 -t utf-8"
+    command = (f"gunzip -c {path} | {recode} | gzip > {path}.utf8" if path.suffix == ".gz"
+               else f"{recode} {path} > {path}.utf8")
+    return ArnewsError(f"{path}:{line}: not UTF-8 text; re-encode the file as UTF-8 and use "
+                       f"the copy in its place, e.g. {command} (Arabic text saved on Windows "
+                       "is usually cp1256)")
+
+
 def stable_id(text: str, prefix: str = "") -> str:
     """A short hash that is the same on every machine and run (unlike ``hash``)."""
     return prefix + hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
@@ -69,9 +93,8 @@ def read_csv(path: Path, required: Iterable[str] = (), delimiter: str = ","
             for record in reader:
                 yield line, record
                 line = reader.line_num + 1
-    except UnicodeDecodeError as exc:
-        raise ArnewsError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as "
-                          "UTF-8") from None
+    except UnicodeDecodeError:
+        raise not_utf8(path) from None
     except csv.Error as exc:
         raise ArnewsError(f"{path}:{line}: malformed CSV ({exc})") from None
 

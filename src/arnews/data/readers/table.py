@@ -22,7 +22,7 @@ from pathlib import Path
 
 from arnews.data.jsonl import read_jsonl_file
 from arnews.data.readers._common import (LABEL_FIELDS, existing_dir, keep, label_names_of,
-                                         plain, read_csv, resolve_columns, to_row)
+                                         not_utf8, plain, read_csv, resolve_columns, to_row)
 from arnews.errors import ArnewsError
 
 FORMATS = ".csv, .tsv, .json, .jsonl(.gz), .parquet"
@@ -36,6 +36,8 @@ def _records(file: Path, delimiter: str | None) -> list[tuple[str, dict]]:
     if name.endswith(".json"):
         try:
             data = json.loads(file.read_text(encoding="utf-8-sig"))
+        except UnicodeDecodeError:
+            raise not_utf8(file) from None
         except json.JSONDecodeError as exc:
             raise ArnewsError(f"{file}:{exc.lineno}: not valid JSON ({exc.msg})") from None
         if isinstance(data, dict) and isinstance(data.get("data"), list):
