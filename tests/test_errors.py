@@ -40,8 +40,10 @@ TINY = dict(vocab_size=100, hidden_size=32, num_hidden_layers=1, num_attention_h
 # ---- helpers ----------------------------------------------------------------------------
 def _cli(tmp_path: Path, *overrides: str, timeout: int = 300) -> subprocess.CompletedProcess:
     """``python train.py`` with its own MLflow store and run folder under ``tmp_path``."""
-    args = [sys.executable, str(ROOT / "train.py"), f"hydra.run.dir={tmp_path / 'run'}",
-            f"tracking.uri=sqlite:///{tmp_path / 'mlflow.db'}", *overrides]
+    flags = [o for o in overrides if o.startswith("-")]  # argparse wants -m before overrides
+    args = [sys.executable, str(ROOT / "train.py"), *flags, f"hydra.run.dir={tmp_path / 'run'}",
+            f"tracking.uri=sqlite:///{tmp_path / 'mlflow.db'}",
+            *[o for o in overrides if not o.startswith("-")]]
     return subprocess.run(args, capture_output=True, text=True, timeout=timeout, cwd=tmp_path,
                           env={**_env(), "ARNEWS_CACHE_DIR": str(tmp_path / "cache")})
 
@@ -169,10 +171,11 @@ def test_missing_local_checkpoint_is_not_blamed_on_the_hub(tmp_path, tiny_topic_
     assert _statuses(tmp_path / "mlflow.db") == ["FAILED"]
 
 
-def test_unreachable_tracking_server_fails_in_seconds(tmp_path, tiny_topic_dir):
+@pytest.mark.parametrize("sweep", [(), ("-m", "seed=1,2")], ids=["run", "sweep"])
+def test_unreachable_tracking_server_fails_in_seconds(tmp_path, tiny_topic_dir, sweep):
     started = time.monotonic()
-    out = _cli(tmp_path, "model=majority", "data=jsonl", f"data.path={tiny_topic_dir}",
-               "tracking.uri=http://127.0.0.1:9")
+    out = _cli(tmp_path, *sweep, "model=majority", "data=jsonl", f"data.path={tiny_topic_dir}",
+               "tracking.uri=http://127.0.0.1:9", f"hydra.sweep.dir={tmp_path / 'multirun'}")
     assert out.returncode == 2
     _one_error_line(out.stderr, "tracking.uri=http://127.0.0.1:9", "mlflow server",
                     "sqlite:///mlflow.db")

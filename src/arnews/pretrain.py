@@ -23,6 +23,7 @@ from arnews.data import build_normalizer, load_splits
 from arnews.encoders import resolve_pretrained
 from arnews.errors import ArnewsError
 from arnews.pretraining.corpus import documents, held_out
+from arnews.models.settings import check_training_args
 from arnews.pretraining.encoder import load_for_mlm, new_bert, train_wordpiece
 from arnews.pretraining.mlm import MaskedPositionsTrainer, MaskingCollator, ThroughputCallback, mask_once
 from arnews.pretraining.packing import pack
@@ -52,6 +53,7 @@ def gather(sources, normalizer) -> tuple[list[str], dict[str, int]]:
 
 def _training_args(cfg, out: Path, evaluate: bool) -> TrainingArguments:
     recipe = OmegaConf.to_container(cfg.pretrain.training, resolve=True)
+    check_training_args({**recipe, "seed": cfg.seed}, {k: f"pretrain.training.{k}" for k in recipe})
     recipe["per_device_train_batch_size"] *= int(cfg.trainer.get("batch_scale", 1))
     args = dict(output_dir=str(out / "checkpoints"), report_to="none", seed=cfg.seed,
                 max_steps=cfg.pretrain.max_steps, eval_strategy="steps" if evaluate else "no",
@@ -104,7 +106,8 @@ def pretrain(cfg: DictConfig) -> float:
             if checkpoint or fixed_vocab:  # the vocabulary exists already; do not retrain it
                 from transformers import AutoTokenizer
                 tokenizer = AutoTokenizer.from_pretrained(
-                    checkpoint or resolve_pretrained(fixed_vocab, cfg.paths.cache_dir))
+                    checkpoint or resolve_pretrained(fixed_vocab, cfg.paths.cache_dir),
+                    trust_remote_code=False)
             else:
                 tokenizer = train_wordpiece(train_docs, shape["vocab_size"], shape["min_frequency"],
                                             shape["max_position_embeddings"])

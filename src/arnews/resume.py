@@ -55,7 +55,10 @@ def prepare_resume(cfg: DictConfig) -> Resumption:
     from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
+    from arnews.tracking import check_reachable
+
     run_id, uri = str(cfg.resume), str(cfg.tracking.uri)
+    check_reachable(uri)
     client = MlflowClient(uri)
     try:
         run = client.get_run(run_id)

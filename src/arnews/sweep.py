@@ -35,7 +35,8 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from arnews.tracking import PARENT_RUN_ENV, get_or_create_experiment, git_commit
+from arnews.errors import ArnewsError
+from arnews.tracking import PARENT_RUN_ENV, check_reachable, get_or_create_experiment, git_commit
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +164,11 @@ class MlflowSweepCallback(Callback):
         from mlflow.tracking import MlflowClient
 
         self._uri = str(uri)
+        try:
+            check_reachable(self._uri)  # seconds, not MLflow's minutes of retries
+        except ArnewsError as exc:  # before any job: Hydra would print a traceback
+            print(f"error: {exc}", file=sys.stderr)
+            sys.exit(2)
         self._sweep_dir = Path(str(config.hydra.sweep.dir)).absolute()
         self._started = time.time()
         tags = _sweep_tags(config, self._sweep_dir)

@@ -43,7 +43,7 @@ def check_training_args(args: dict, keys: dict[str, str]) -> None:
     >>> check_training_args({"learning_rate": "abc"}, {"learning_rate": "model.training.learning_rate"})
     Traceback (most recent call last):
     ...
-    arnews.errors.ArnewsError: model.training.learning_rate='abc': must be a number; fix the override or conf/model
+    arnews.errors.ArnewsError: model.training.learning_rate='abc': must be a number; fix the override or the config file
     """
     kinds = {f.name: f.type for f in dataclasses.fields(TrainingArguments)}
     for name, value in args.items():
@@ -52,7 +52,7 @@ def check_training_args(args: dict, keys: dict[str, str]) -> None:
         if problem is None and name in POSITIVE and value <= 0:
             problem = "must be above 0"
         if problem:
-            raise ArnewsError(f"{key}: {problem}; fix the override or conf/model")
+            raise ArnewsError(f"{key}: {problem}; fix the override or the config file")
     try:
         TrainingArguments(**args)
     except (ValueError, TypeError) as exc:
@@ -61,7 +61,7 @@ def check_training_args(args: dict, keys: dict[str, str]) -> None:
         named = [f"{keys.get(n, n)}={v!r}" for n, v in args.items()
                  if re.search(rf"\b{n}\b", reason) or (isinstance(v, str) and v and v in reason)]
         raise ArnewsError(f"{named[0] if named else 'model.training'}: {reason}; fix the "
-                          "override or conf/model") from None
+                          "override or the config file") from None
 
 
 def _wrong_type(kind, value) -> str | None:
