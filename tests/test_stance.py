@@ -83,7 +83,7 @@ def test_tfidf_pair_logs_every_label_and_serves_claim_text_frames(workdir, tiny_
 
 def test_tfidf_pair_refuses_single_text_input():
     frame = Inputs(["نص عربي قصير", "نص آخر"]).to_frame()
-    with pytest.raises(ValueError, match=r"needs pair input.*task=stance"):
+    with pytest.raises(ArnewsError, match=r"needs pair input.*task=stance"):
         tfidf_pair(multi_label=False).fit(frame, [0, 1])
 
 

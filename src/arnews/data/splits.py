@@ -10,6 +10,8 @@ import logging
 
 from sklearn.model_selection import GroupShuffleSplit
 
+from arnews.errors import ArnewsError
+
 log = logging.getLogger(__name__)
 
 def group_of(row: dict) -> str:
@@ -27,7 +29,8 @@ def carve_dev(train: list[dict], fraction: float, seed: int) -> tuple[list[dict]
     """
     groups = [group_of(r) for r in train]
     if len(set(groups)) < 2:
-        raise ValueError("cannot carve a dev split from fewer than two groups")
+        raise ArnewsError("the train split has fewer than two claims or articles, so no dev split "
+                          "can be carved from it; provide a dev split (dev.jsonl) or more training rows")
     splitter = GroupShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)
     train_idx, dev_idx = next(splitter.split(train, groups=groups))
     log.info("carved dev from train: %d train / %d dev rows", len(train_idx), len(dev_idx))

@@ -27,7 +27,7 @@ module-level function or estimator, so the Pipeline pickles with joblib.
 >>> tfidf_pair(multi_label=False).fit(frame[["first"]], [0, 1] * 3)
 Traceback (most recent call last):
 ...
-ValueError: model=tfidf_pair needs pair input (a claim or target and an article), but the input has no 'second' column; use it with task=stance, or pick model=tfidf_logreg for single-text tasks
+arnews.errors.ArnewsError: model=tfidf_pair needs pair input (a claim or target and an article), but the input has no 'second' column; use it with task=stance, or pick model=tfidf_logreg for single-text tasks
 """
 from __future__ import annotations
 
@@ -43,6 +43,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer, normalize
 
 from arnews.data.normalize import ArabicNormalizer
+from arnews.errors import ArnewsError
 from arnews.models.sklearn_models import _wrap
 
 # Cue words, written as a reader would; they are normalised like the text before
@@ -110,7 +111,7 @@ def count_cues(text: str) -> tuple[int, int]:
 def require_pair(frame):
     """Pass a pair frame through; reject single-text input with a clear message."""
     if not isinstance(frame, pd.DataFrame) or "second" not in frame.columns:
-        raise ValueError("model=tfidf_pair needs pair input (a claim or target and an article), "
+        raise ArnewsError("model=tfidf_pair needs pair input (a claim or target and an article), "
                          "but the input has no 'second' column; use it with task=stance, or "
                          "pick model=tfidf_logreg for single-text tasks")
     return frame
