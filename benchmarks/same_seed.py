@@ -6,6 +6,7 @@ and its own MLflow store, then compares every dev/test metric and the logged
 
     python benchmarks/same_seed.py                       # the default run, twice (~6 min)
     python benchmarks/same_seed.py model=compact_scratch seed=3
+    ARNEWS_SAME_SEED_DIR=/tmp/keep python benchmarks/same_seed.py   # keep both runs' stores
 
 Exit status 0 when both runs agree, 1 otherwise.
 """
@@ -41,8 +42,10 @@ def run(folder: Path, overrides: list[str]) -> tuple[dict, bytes, float]:
 
 def main() -> int:
     overrides = sys.argv[1:]
-    with tempfile.TemporaryDirectory() as tmp:
-        (m1, p1, s1), (m2, p2, s2) = (run(Path(tmp) / name, overrides) for name in ("first", "second"))
+    keep = os.environ.get("ARNEWS_SAME_SEED_DIR")
+    with tempfile.TemporaryDirectory(dir=keep) as tmp:
+        root = Path(keep) if keep else Path(tmp)
+        (m1, p1, s1), (m2, p2, s2) = (run(root / name, overrides) for name in ("first", "second"))
     differing = sorted(k for k in m1.keys() | m2.keys() if m1.get(k) != m2.get(k))
     print(f"wall time: {s1:.1f} s and {s2:.1f} s; test macro-F1 {m1.get('test/macro_f1')} and "
           f"{m2.get('test/macro_f1')}")
