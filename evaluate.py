@@ -1,7 +1,7 @@
 """Evaluate a logged arnews model on a dataset of the same task.
 
-    python evaluate.py model_uri=runs:/<run_id>/model data=demo
-    python evaluate.py model_uri=runs:/<run_id>/model task=stance data=ans data.path=DIR
+    python evaluate.py model_uri=runs:/<run_id>/topic-compact_bert data=demo
+    python evaluate.py model_uri=runs:/<run_id>/stance-tfidf_pair task=stance data=ans data.path=DIR
 """
 import hydra
 from omegaconf import DictConfig

@@ -234,7 +234,11 @@ def store(tmp_path_factory):
     uri = f"sqlite:///{tmp / 'mlflow.db'}"
     client = MlflowClient(tracking_uri=uri)
     exp_id = client.create_experiment("arnews-topic-demo", artifact_location=(tmp / "artifacts").as_uri())
-    parent = client.create_run(exp_id, run_name="sweep").info.run_id
+    # As arnews.sweep leaves it: tagged, carrying a best child's metrics, described.
+    parent = client.create_run(exp_id, run_name="sweep", tags={
+        "sweep_parent": "true", "task": "topic", "data": "demo", "model": "compact_bert",
+        "mlflow.note.content": "Hydra sweep: `python train.py -m seed=1,2,3`"}).info.run_id
+    client.log_batch(parent, metrics=[Metric("dev/macro_f1", 0.8, 0, 0), Metric("test/macro_f1", 0.7, 0, 0)])
     client.set_terminated(parent, "FINISHED")
     ids = {}
     for model, plan in PLAN.items():
@@ -285,6 +289,7 @@ def test_end_to_end_report_from_a_sweep(store, cwd):
     assert "| 1 | compact_bert | 3 | 1 2 3 | 0.7000 ± 0.1000 | 0.7000 ± 0.2000 |" in md
     assert "| 2 | tfidf_logreg | 3 | 1 2 3 | 0.6000 ± 0.0500 | 1.0000 ± 0.0000 | [1.0000, 1.0000] |" in md
     assert "Model selection uses dev, never test" in md and "1 evaluation run" in md
+    assert "1 sweep parent" not in md  # --parent reads children only
 
     pngs = sorted(p.name for p in out.glob("*.png"))
     assert pngs == ["macro_f1.png", "per_class_f1-topic-demo.png"]
@@ -292,16 +297,31 @@ def test_end_to_end_report_from_a_sweep(store, cwd):
     assert all(f"]({p})" in md for p in pngs)
 
     logged = {Path(a.path).name for a in store["client"].list_artifacts(store["parent"], "comparison")}
-    assert logged == {"leaderboard.md", "leaderboard.csv", *pngs}
+    assert logged == {"leaderboard.md", "leaderboard.csv", "leaderboard.html", *pngs}
+    # In the MLflow UI the charts display as images: the HTML report holds them, and the
+    # parent's description links them through the server's get-artifact endpoint. The UI
+    # prints image links in a Markdown artifact as text, so the logged .md names them.
+    page = (out / "leaderboard.html").read_text()
+    assert page.count('src="data:image/png;base64,') == len(pngs)
+    assert "<td>compact_bert</td>" in page and "<td>0.7000 ± 0.1000</td>" in page
+    ui_md = Path(store["client"].download_artifacts(store["parent"], "comparison/leaderboard.md", str(cwd))).read_text()
+    assert "![" not in ui_md and all(f"`{p}`" in ui_md for p in pngs)
+    note = store["client"].get_run(store["parent"]).data.tags["mlflow.note.content"]
+    for png in pngs:
+        assert f"](get-artifact?path=comparison%2F{png}&run_uuid={store['parent']})" in note
+    assert note.startswith("Hydra sweep: `python train.py -m seed=1,2,3`")
+    assert "## Comparison report (compare.py)" in note and "| 1 | compact_bert | 3 |" in note
 
 
 def test_sort_by_test_and_filters(store, cwd):
     args = ["--tracking-uri", store["uri"], "--experiment", "arnews-topic-demo", "--n-boot", "50"]
     assert main(args + ["--sort", "test", "--out", "by_test"]) == 0
     board = pd.read_csv(cwd / "by_test" / "leaderboard.csv")
-    # Without --parent the run outside the sweep joins tfidf_logreg; FAILED/evaluation runs never do.
+    # Without --parent the run outside the sweep joins tfidf_logreg; FAILED/evaluation runs
+    # never do, and neither does the sweep parent, which repeats its best child's metrics.
     assert list(board["group"]) == ["tfidf_logreg", "compact_bert"]
     assert list(board["n_seeds"]) == [4, 3]
+    assert "1 sweep parent" in (cwd / "by_test" / "leaderboard.md").read_text()
     assert main(args + ["--tag", "model=compact_bert", "--out", "bert"]) == 0
     assert list(pd.read_csv(cwd / "bert" / "leaderboard.csv")["group"]) == ["compact_bert"]
     assert main(args + ["--tag", "evaluation=true", "--include-evaluations", "--out", "ev"]) == 0

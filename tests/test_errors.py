@@ -275,7 +275,7 @@ def served(tmp_path_factory, tiny_topic_dir):
         client = MlflowClient(uri)
         run = client.search_runs([client.get_experiment_by_name(cfg.tracking.experiment).experiment_id])[0]
         mlflow.set_tracking_uri(uri)
-        return mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/model")
+        return mlflow.pyfunc.load_model(run.data.tags["model_uri"])
 
 
 TEXT = "اخترق قراصنة أنظمة وزارة المالية وسرقوا بيانات آلاف الموظفين"

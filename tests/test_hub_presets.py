@@ -51,7 +51,7 @@ def test_topic_preset_trains_with_chunks_and_serves(preset, family_dirs, workdir
     assert run.info.status == "FINISHED" and run.data.tags["long_text"] == "chunks"
     assert 0 <= run.data.metrics["test/macro_f1"] <= 1
     mlflow.set_tracking_uri(tracking_uri(workdir))
-    model = mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/model")
+    model = mlflow.pyfunc.load_model(run.data.tags["model_uri"])
     frame = pd.DataFrame({"title": ["عنوان"], "text": ["اخترق قراصنة أنظمة وزارة المالية " * 20]})
     out = model.predict(frame)
     assert list(out.columns) == ["labels", "score_arms_control", "score_cybersecurity",
@@ -69,7 +69,7 @@ def test_stance_pairs_train_and_evaluate(preset, family_dirs, workdir, tiny_stan
     run = _run(workdir, tiny_stance_dir, "stance", preset, family_dirs[PRESET_FAMILY[preset]],
                "long_text=head_tail")
     assert run.info.status == "FINISHED"
-    cfg = compose_cfg("evaluate", ["task=stance", f"model_uri=runs:/{run.info.run_id}/model", "data=jsonl",
+    cfg = compose_cfg("evaluate", ["task=stance", f"model_uri={run.data.tags['model_uri']}", "data=jsonl",
                                    f"data.path={tiny_stance_dir}", f"tracking.uri={tracking_uri(workdir)}"])
     assert evaluate(cfg) == pytest.approx(run.data.metrics["test/macro_f1"])
 

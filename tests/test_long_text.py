@@ -160,7 +160,7 @@ def test_long_text_is_logged_and_evaluate_can_override_it(workdir, tiny_topic_di
     assert run.data.tags["long_text"] == "chunks"
     assert run.data.params["long_text.strategy"] == "chunks"
 
-    model_uri = f"runs:/{run.info.run_id}/model"
+    model_uri = run.data.tags["model_uri"]  # runs:/<run_id>/<task>-<model>
     kept = evaluate(compose_cfg("evaluate", [f"model_uri={model_uri}", *common]))
     assert kept == pytest.approx(run.data.metrics["test/macro_f1"])
     evaluate(compose_cfg("evaluate", [f"model_uri={model_uri}", *common, "long_text=head"]))

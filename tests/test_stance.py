@@ -49,7 +49,7 @@ def _assert_stance_metrics(run, labels):
 
 def _predict(run, workdir, frame):
     mlflow.set_tracking_uri(tracking_uri(workdir))
-    return mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/model").predict(frame)
+    return mlflow.pyfunc.load_model(run.data.tags["model_uri"]).predict(frame)
 
 
 def _assert_single_labels(out, labels, n):

@@ -156,6 +156,26 @@ def test_optuna_logs_the_best_trial_on_the_parent(sweeps):
     assert float(parent.data.params["best.model.pipeline.C"]) == pytest.approx(results.best_params["model.pipeline.C"])
 
 
+def test_the_parent_carries_its_best_child(sweeps):
+    # Same keys as the children, so the parent row lines up in the runs table's columns.
+    sweep = sweeps["optuna"]
+    parent, children = runs(sweep)
+    best = next(c for c in children if c.info.run_id == parent.data.tags["best_run_id"])
+    assert best.data.metrics["dev/macro_f1"] == max(c.data.metrics["dev/macro_f1"] for c in children)
+    for key in ("dev/macro_f1", "test/macro_f1", "test/f1_cybersecurity"):
+        assert parent.data.metrics[key] == best.data.metrics[key]
+    assert parent.data.params["model.pipeline.C"] == best.data.params["model.pipeline.C"]
+    assert parent.data.tags["model"] == "tfidf_logreg" and parent.data.tags["sweep_parent"] == "true"
+    note = parent.data.tags["mlflow.note.content"]
+    ranked = sorted(children, key=lambda c: -c.data.metrics["dev/macro_f1"])
+    assert f"| 1 | [{best.info.run_name}](#/experiments/{parent.info.experiment_id}/runs/{best.info.run_id}" in note
+    assert note.count("](#/experiments/") == len(ranked)
+    # The terminal ends with the sweep's summary and the command to compare its runs.
+    assert f"Sweep {parent.info.run_name} ({parent.info.run_id})" in sweep.log
+    assert f"best by dev macro-F1: {best.info.run_name} ({best.info.run_id})" in sweep.log
+    assert f"next:        python compare.py --parent {parent.info.run_id} --tracking-uri {sweep.uri}" in sweep.log
+
+
 def test_parallel_joblib_jobs_lose_no_run(sweeps):
     sweep = sweeps["joblib"]
     assert sweep.proc.returncode == 0, sweep.log[-3000:]

@@ -2,6 +2,8 @@
 really be there, and the logged model must load and predict."""
 from __future__ import annotations
 
+import json
+
 import mlflow
 import numpy as np
 import pandas as pd
@@ -46,11 +48,36 @@ def _assert_run_is_complete(run, client, labels):
         run_id=run.info.run_id, artifact_path="predictions/test.csv",
         tracking_uri=client._tracking_client.tracking_uri))
     assert len(preds) == 20 and {"id", "gold", "predicted"} <= set(preds.columns)
+    _assert_run_explains_itself(run, client, labels)
+
+
+def _assert_run_explains_itself(run, client, labels):
+    """Datasets, a named model linked to the final metrics, a description, the view."""
+    model = run.data.tags["model"]
+    inputs = {d.dataset.name: {t.key: t.value for t in d.tags} for d in run.inputs.dataset_inputs}
+    assert {n: t["mlflow.data.context"] for n, t in inputs.items()} == {
+        f"jsonl-topic-{s}": s for s in ("train", "dev", "test")}
+    assert inputs["jsonl-topic-test"]["rows"] == "20"
+    assert run.data.tags["model_uri"] == f"runs:/{run.info.run_id}/topic-{model}"
+    (logged,) = client.search_logged_models([run.info.experiment_id],
+                                            filter_string=f"source_run_id = '{run.info.run_id}'")
+    assert logged.name == f"topic-{model}"
+    linked = {m.key: m for m in logged.metrics}
+    assert linked["test/macro_f1"].value == run.data.metrics["test/macro_f1"]
+    assert linked["test/macro_f1"].dataset_name == "jsonl-topic-test"
+    assert linked["dev/macro_f1"].dataset_name == "jsonl-topic-dev"
+    note = run.data.tags["mlflow.note.content"]
+    assert f"**{model}** on **topic** / **jsonl** (60 train, 20 dev, 20 test)" in note
+    assert f"test macro-F1 **{run.data.metrics['test/macro_f1']:.4f}**" in note and "bootstrap CI" in note
+    view = json.loads(client.get_experiment(run.info.experiment_id).tags["mlflow.sharedViewState.leaderboard"])
+    columns = json.loads(view["state"])["selectedColumns"]
+    assert view["name"] == "Leaderboard"
+    assert {"metrics.`dev/macro_f1`", "tags.`model`"} | {f"metrics.`test/f1_{lab}`" for lab in labels} <= set(columns)
 
 
 def _assert_model_predicts(run, workdir, labels):
     mlflow.set_tracking_uri(tracking_uri(workdir))
-    model = mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/model")
+    model = mlflow.pyfunc.load_model(run.data.tags["model_uri"])
     out = model.predict(pd.DataFrame({"text": ARABIC}))
     assert list(out.columns) == ["labels"] + [f"score_{lab}" for lab in labels]
     assert all(isinstance(v, (list, np.ndarray)) for v in out["labels"])
@@ -73,11 +100,18 @@ def test_compact_bert_end_to_end(workdir, tiny_topic_dir):
     assert len(list((workdir / "cache").glob("compact_bert-*"))) == 1
 
 
-def test_tfidf_logreg_and_majority_log_the_same_metric_names(workdir, tiny_topic_dir):
+def test_tfidf_logreg_and_majority_log_the_same_metric_names(workdir, tiny_topic_dir, capsys):
     _, run, client = _train(workdir, tiny_topic_dir, "model=tfidf_logreg")
     labels = ["arms_control", "cybersecurity", "regional_conflicts"]
     _assert_run_is_complete(run, client, labels)
     _assert_model_predicts(run, workdir, labels)
+    # The run ends with its summary: experiment, run id, metrics table and a link into the UI.
+    printed = capsys.readouterr().out
+    assert f"({run.info.run_id}) FINISHED in experiment arnews-topic-jsonl" in printed
+    rows = [line.split() for line in printed.splitlines()]
+    assert ["macro_f1", f"{run.data.metrics['dev/macro_f1']:.4f}", f"{run.data.metrics['test/macro_f1']:.4f}"] in rows
+    assert (f"http://127.0.0.1:5000/#/experiments/{run.info.experiment_id}/runs/{run.info.run_id}"
+            "?workflowType=machine_learning") in printed
     _, majority, _ = _train(workdir, tiny_topic_dir, "model=majority")
     names = lambda r: {k for k in r.data.metrics if k.startswith(("dev/", "test/"))}
     assert names(run) == names(majority)
@@ -86,7 +120,11 @@ def test_tfidf_logreg_and_majority_log_the_same_metric_names(workdir, tiny_topic
 
 
 def test_evaluate_logs_a_linked_run(workdir, tiny_topic_dir):
-    _, run, client = _train(workdir, tiny_topic_dir, "model=tfidf_logreg")
+    _, run, client = _train(workdir, tiny_topic_dir, "model=tfidf_logreg", "tracking.register=arnews-topic")
+    # Opt-in registration: the run's model is version 1 of the registered model.
+    (version,) = client.search_model_versions("name = 'arnews-topic'")
+    assert version.run_id == run.info.run_id and str(version.version) == "1"
+    # The model is named topic-tfidf_logreg; the older runs:/<id>/model still evaluates.
     cfg = compose_cfg("evaluate", [f"model_uri=runs:/{run.info.run_id}/model", "data=jsonl",
                                    f"data.path={tiny_topic_dir}", f"tracking.uri={tracking_uri(workdir)}"])
     score = evaluate(cfg)

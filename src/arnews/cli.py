@@ -31,8 +31,12 @@ def run_entry(fn, cfg):
     run has ended KILLED (inside a sweep the interrupt goes on to the sweep).
     """
     # Libraries log at INFO through Hydra's handler; keep their chatter out of the way.
-    for name in ("httpx", "urllib3", "alembic", "filelock", "huggingface_hub"):
+    for name in ("httpx", "urllib3", "alembic", "filelock", "huggingface_hub", "mlflow.system_metrics",
+                 "mlflow.pyfunc"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # MLflow draws a "Downloading artifacts" bar even for a model it reads from the local
+    # store (validating the input example, loading our own logged model): nothing to wait for.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     try:
         with sigterm_as_ctrl_c():
             return fn(cfg)

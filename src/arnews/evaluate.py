@@ -7,6 +7,7 @@ split is read.
 from __future__ import annotations
 
 import logging
+import re
 
 import mlflow
 from mlflow.models import get_model_info
@@ -18,25 +19,50 @@ from arnews.errors import ArnewsError
 from arnews.models.long_text import LongTextConfig
 from arnews.run_artifacts import log_evaluation
 from arnews.run_context import run_tags
+from arnews.run_datasets import data_source, split_datasets
+from arnews.summary import headline_first, run_summary
 from arnews.tasks.metrics import compute_metrics
 
 log = logging.getLogger(__name__)
 
 
+def resolve_model_uri(uri: str) -> str:
+    """``runs:/<id>/model`` of a run whose model is named ``<task>-<model>`` → that model.
+
+    Models used to be logged as ``model``; MLflow 3 resolves ``runs:/<id>/<name>`` by the
+    logged model's name, so the old spelling is mapped through the run's ``model_uri``
+    tag. Any other URI is returned as it is.
+    """
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    match = re.fullmatch(r"runs:/([0-9a-f]+)/model/?", uri)
+    if not match:
+        return uri
+    try:
+        named = MlflowClient().get_run(match.group(1)).data.tags.get(tracking.MODEL_URI_TAG)
+    except MlflowException:
+        return uri
+    return named or uri
+
+
 def load_logged_model(uri: str):
     """The ArnewsPyfunc behind a model URI, with a clear error when it cannot load."""
     try:
-        return mlflow.pyfunc.load_model(uri).unwrap_python_model()
+        with tracking.no_artifact_bars():
+            return mlflow.pyfunc.load_model(uri).unwrap_python_model()
     except Exception as exc:  # MLflow raises several types for a bad URI
         raise ArnewsError(f"model_uri={uri}: cannot load the model ({str(exc).splitlines()[0][:160]}); "
-                          "pass runs:/<run_id>/model of an arnews training run, and the same "
+                          "pass runs:/<run_id>/<task>-<model> (the run's model_uri tag) of an arnews "
+                          "training run, and the same "
                           "tracking.uri it was logged to") from None
 
 
 def evaluate(cfg: DictConfig) -> float:
     """Score a logged model on ``cfg.split`` of ``cfg.data`` and log an evaluation run."""
     tracking.setup(cfg.tracking.uri, cfg.tracking.experiment)
-    model = load_logged_model(cfg.model_uri)
+    model_uri = resolve_model_uri(str(cfg.model_uri))
+    model = load_logged_model(model_uri)
     task, classifier, rule = model.task, model.classifier, model.rule
     if task.name != cfg.task.name:
         raise ArnewsError(f"model_uri={cfg.model_uri} is a {task.name} model but task={cfg.task.name}; "
@@ -52,13 +78,18 @@ def evaluate(cfg: DictConfig) -> float:
     y = task.targets(rows)
     results = compute_metrics(y, decided, task.labels, task.multi_label, prefix=f"{split}/")
 
+    with tracking.no_artifact_bars():
+        source_run_id = get_model_info(model_uri).run_id or "unknown"
     tags = {**run_tags(cfg), "model": "logged", "source_model_uri": cfg.model_uri,
-            "source_run_id": get_model_info(cfg.model_uri).run_id or "unknown", "evaluation": "true",
+            "source_run_id": source_run_id, "evaluation": "true",
             "long_text": getattr(getattr(classifier, "long_text", None), "strategy", "n/a")}
+    dataset = split_datasets(task, {split: rows}, cfg.data.name, data_source(cfg.data))[split]
     with tracking.tracked_run(cfg.tracking.uri, cfg.tracking.experiment,
-                              run_name=cfg.tracking.run_name, tags=tags):
+                              run_name=cfg.tracking.run_name, tags=tags) as run:
         tracking.log_params(tracking.flatten(cfg))
-        tracking.log_metrics(results)
+        tracking.log_metrics(headline_first(results, task.labels), dataset=dataset)
         log_evaluation(task, split, rows, y, scores, decided)
     log.info("%s macro-F1 %.4f on %s (%d rows)", split, results[f"{split}/macro_f1"], cfg.data.name, len(rows))
+    print(run_summary(cfg.tracking.experiment, run.info.experiment_id, run.info.run_id, run.info.run_name,
+                      cfg.tracking.uri, results, task.labels, splits=(split,)))
     return results[f"{split}/macro_f1"]

@@ -1,6 +1,8 @@
 """Figures for a run: a confusion matrix, or one 2x2 matrix per label for multi-label."""
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib
 
 matplotlib.use("Agg")  # runs on headless machines and in CI
@@ -27,10 +29,13 @@ def confusion_figure(y_true: np.ndarray, y_pred: np.ndarray, labels: list[str], 
         fig.tight_layout()
         return fig
     matrices = multilabel_confusion_matrix(y_true, y_pred)
-    fig, axes = plt.subplots(1, len(labels), figsize=(3.2 * len(labels), 3.4), squeeze=False)
+    # A constrained layout reserves room for the figure title above the panel titles;
+    # tight_layout ignores a suptitle, which then sits on top of them.
+    fig, axes = plt.subplots(1, len(labels), figsize=(3.4 * len(labels), 3.8), squeeze=False,
+                             layout="constrained")
     for ax, matrix, label in zip(axes[0], matrices, labels):
         ConfusionMatrixDisplay(matrix, display_labels=["no", "yes"]).plot(ax=ax, colorbar=False)
-        ax.set_title(label)
-    fig.suptitle(f"per-label confusion ({title})")
-    fig.tight_layout()
+        ax.set_title(textwrap.fill(label, 24), fontsize=10)  # a long label wraps, not overlaps
+    fig.suptitle(f"per-label confusion ({title})", fontweight="bold")
+    fig.get_layout_engine().set(h_pad=0.15)  # clear space between the two rows of titles
     return fig

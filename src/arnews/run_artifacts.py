@@ -53,8 +53,10 @@ def log_evaluation(task, split: str, rows: list[dict], y: np.ndarray, scores: np
     mlflow.log_text(frame.to_csv(index=False), f"predictions/{split}.csv")
 
 
-def log_trained_model(task, classifier, rule, normalize: dict | None, example_rows: list[dict]):
-    """Save the classifier with its task and decision rule as an MLflow pyfunc model."""
+def log_trained_model(task, classifier, rule, normalize: dict | None, example_rows: list[dict],
+                      name: str = "model", register: str | None = None):
+    """Save the classifier with its task and decision rule as an MLflow pyfunc model
+    named ``name`` (``runs:/<run_id>/<name>``), registered as ``register`` if given."""
     # Every pair field (claim and target) is an optional column: a target-stance model
     # reads `target`, and the signature must not drop it.
     fields = list(dict.fromkeys(task.pair_fields + task.text_fields))
@@ -70,7 +72,7 @@ def log_trained_model(task, classifier, rule, normalize: dict | None, example_ro
         # AraBERT's preprocessing runs inside the served model, so serving needs its package.
         extra = ("arabert",) if str(getattr(classifier, "preprocess", None) or "").startswith("arabert") else ()
         return tracking.log_model(saved, meta_file, example, input_signature(task, example, output),
-                                  requirements(extra))
+                                  requirements(extra), name=name, register=register)
 
 
 def input_signature(task, example: pd.DataFrame, output: pd.DataFrame):
@@ -81,3 +83,66 @@ def input_signature(task, example: pd.DataFrame, output: pd.DataFrame):
     signature.inputs = Schema([ColSpec(DataType.string, name, required=name in required)
                                for name in example.columns])
     return signature
+
+
+def log_headline_metrics(results: dict[str, float], labels: list[str], datasets: dict, model_info=None) -> None:
+    """The final dev and test metrics, each split's linked to its dataset and, when a model
+    was logged, to the model (the UI's Models tab shows them there).
+
+    The run page lists metrics in logging order, so the headline ones (macro-F1, micro-F1,
+    per-label F1) of dev and then test go first, and the rest (accuracy, precision,
+    recall) after them.
+    """
+    from arnews.summary import HEADLINE, headline_first
+
+    names = {*HEADLINE, *(f"f1_{lab}" for lab in labels)}
+    first = {k: v for k, v in results.items() if k.split("/", 1)[-1] in names}
+    rest = {k: v for k, v in results.items() if k not in first}
+    for part in (first, rest):
+        for split in ("dev", "test"):
+            chunk = headline_first({k: v for k, v in part.items() if k.startswith(f"{split}/")}, labels)
+            if chunk:
+                tracking.log_metrics(chunk, model_id=model_info and model_info.model_id,
+                                     dataset=datasets.get(split))
+
+
+def log_diagnostics(task, rule, leakage, splits: dict[str, list]) -> None:
+    """Thresholds, leakage counts and row counts, logged after the headline metrics.
+
+    They matter for auditing a run, not for comparing runs, so they come after dev/test
+    scores in the run page's metric list rather than in front of them.
+    """
+    metrics = {}
+    if rule.thresholds is not None:
+        metrics.update({f"threshold/{lab}": t for lab, t in zip(task.labels, rule.thresholds)})
+    metrics.update(leakage.as_metrics())
+    metrics.update({f"data/{s}_rows": len(r) for s, r in splits.items()})
+    tracking.log_metrics(metrics)
+
+
+def test_interval(task, y_test: np.ndarray, decided: np.ndarray, n_resamples: int = 1000,
+                  level: float = 0.95) -> tuple[float, float, float] | None:
+    """``(level, low, high)``: a percentile bootstrap CI of test macro-F1 (as compare.py's)."""
+    from arnews.compare.stats import bootstrap_macro_f1
+
+    if len(y_test) < 2:
+        return None
+    ci = bootstrap_macro_f1([(y_test, decided)], len(task.labels), task.multi_label,
+                            n_resamples=n_resamples, level=level)
+    return level, ci.low, ci.high
+
+
+def describe_run(cfg, task, splits: dict, results: dict, y_test: np.ndarray, decided_test: np.ndarray,
+                 leakage) -> None:
+    """The run's description (task, data, model, scores, test CI) and the experiment's
+    Leaderboard view, which gains this task's label columns if it lacks them."""
+    from mlflow.tracking import MlflowClient
+
+    from arnews.summary import run_description
+    from arnews.ui_views import ensure_leaderboard_view
+
+    rows = {s: len(r) for s, r in splits.items()}
+    note = run_description(task.name, cfg.data.name, cfg.model.name, rows, results, task.labels,
+                           test_interval(task, y_test, decided_test), leakage.summary())
+    mlflow.set_tag("mlflow.note.content", note)
+    ensure_leaderboard_view(MlflowClient(), mlflow.active_run().info.experiment_id, task.labels)

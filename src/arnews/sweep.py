@@ -36,7 +36,8 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from arnews.errors import ArnewsError
-from arnews.tracking import PARENT_RUN_ENV, check_reachable, get_or_create_experiment, git_commit
+from arnews.tracking import (PARENT_RUN_ENV, SWEEP_PARENT_TAG, check_reachable, get_or_create_experiment,
+                             git_commit)
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,7 @@ def _sweep_tags(config: DictConfig, sweep_dir: Path) -> dict[str, str]:
         "sweep_params": json.dumps(sweep_params(config), ensure_ascii=False),
         "overrides": overrides or "(none)",
         "optimized_metric": str(OmegaConf.select(config, "optimized_metric", default="")),
+        SWEEP_PARENT_TAG: "true",  # a summary of its children, not one more run to compare
         "git_commit": git_commit(OmegaConf.select(config, "hydra.runtime.cwd")),
         "mlflow.note.content": f"Hydra sweep: `python train.py -m {overrides}`; "
                                f"one child run per job, output in {sweep_dir}",
@@ -205,9 +207,30 @@ class MlflowSweepCallback(Callback):
             return
         try:
             self._log_results(config)
+            summary = self._summarise(config)
         except Exception:  # a summary that fails to log must not turn a good sweep FAILED
             log.exception("could not log the sweep summary on parent run %s", self.parent_run_id)
+            summary = None
         self._end("FINISHED")
+        if summary:
+            print(summary)
+
+    def _summarise(self, config: DictConfig) -> str:
+        """Carry the best child onto the parent; return the lines to print at the end."""
+        from mlflow.tracking import MlflowClient
+
+        from arnews.summary import sweep_summary
+        from arnews.sweep_summary import carry_best, sweep_board, sweep_children
+
+        client = MlflowClient(self._uri)
+        parent = client.get_run(self.parent_run_id)
+        experiment_id = parent.info.experiment_id
+        children = sweep_children(client, experiment_id, self.parent_run_id)
+        board = sweep_board(children, list(sweep_params(config)))
+        best = carry_best(client, self.parent_run_id, board, experiment_id)
+        return sweep_summary(str(OmegaConf.select(config, "tracking.experiment")), experiment_id,
+                             self.parent_run_id, parent.info.run_name, self._uri, board, best,
+                             failed=len(children) - len(board))
 
     def _log_results(self, config: DictConfig) -> None:
         from mlflow.entities import Metric, Param

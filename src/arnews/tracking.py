@@ -27,6 +27,8 @@ from arnews.errors import ArnewsError
 log = logging.getLogger(__name__)
 
 PARENT_RUN_ENV = "ARNEWS_PARENT_RUN_ID"
+SWEEP_PARENT_TAG = "sweep_parent"  # "true" on a sweep's parent run, which repeats its best child
+MODEL_URI_TAG = "model_uri"  # runs:/<run_id>/<task>-<model> of the run's logged model
 
 
 def flatten(cfg: DictConfig | dict, prefix: str = "") -> dict[str, str]:
@@ -117,10 +119,12 @@ def setup(uri: str, experiment: str) -> None:
 
 @contextmanager
 def tracked_run(uri: str, experiment: str, run_name: str | None = None, tags: dict | None = None,
-                run_id: str | None = None):
+                run_id: str | None = None, system_metrics: bool = False):
     """Start a run (a child of ``$ARNEWS_PARENT_RUN_ID`` in a sweep) and always end it.
 
     ``run_id`` reopens an earlier run instead (a resumed pre-training run).
+    ``system_metrics`` samples CPU, memory (and GPU) use into ``system/*`` metrics,
+    which the UI shows on the run's "System metrics" tab (needs psutil).
     """
     setup(uri, experiment)
     parent = os.environ.get(PARENT_RUN_ENV)
@@ -128,10 +132,10 @@ def tracked_run(uri: str, experiment: str, run_name: str | None = None, tags: di
     if parent:
         run_tags["mlflow.parentRunId"] = parent
     if run_id:
-        run = mlflow.start_run(run_id=run_id)
+        run = mlflow.start_run(run_id=run_id, log_system_metrics=system_metrics or None)
         mlflow.set_tags(run_tags)
     else:
-        run = mlflow.start_run(run_name=run_name, tags=run_tags)
+        run = mlflow.start_run(run_name=run_name, tags=run_tags, log_system_metrics=system_metrics or None)
     try:
         yield run
     except KeyboardInterrupt:
@@ -153,8 +157,18 @@ def log_params(params: dict[str, str]) -> None:
         client.log_batch(run_id, params=items[i:i + MAX_PARAMS_TAGS_PER_BATCH])
 
 
-def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
-    """Log a dict of metrics in one batch (keys may hold ``/``)."""
+def log_metrics(metrics: dict[str, float], step: int | None = None, model_id: str | None = None,
+                dataset=None) -> None:
+    """Log a dict of metrics in one batch (keys may hold ``/``).
+
+    ``model_id`` (a logged model) and ``dataset`` (an MLflow dataset, logged as an input
+    of the run if it is not yet) link the values to that model and data, which is what
+    the UI's Models tab and the model page show next to each metric.
+    """
+    if model_id is not None or dataset is not None:
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items()}, step=step or 0,
+                           model_id=model_id, dataset=dataset)
+        return
     run_id = mlflow.active_run().info.run_id
     now = int(time.time() * 1000)
     items = [Metric(k, float(v), now, step or 0) for k, v in metrics.items()]
@@ -163,15 +177,54 @@ def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
         client.log_batch(run_id, metrics=items[i:i + 1000])
 
 
+@contextmanager
+def no_artifact_bars():
+    """No "Downloading artifacts" bars inside the block: MLflow draws them even when it
+    copies a model of ours from the local store, where there is nothing to wait for."""
+    name = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
+    before = os.environ.get(name)
+    os.environ[name] = "false"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
+
+
+def model_name(task: str, model: str) -> str:
+    """The logged model's name: what it classifies and with what.
+
+    MLflow 3 resolves ``runs:/<run_id>/<name>`` by this name, and the UI lists models by it.
+
+    >>> model_name("topic", "compact_bert")
+    'topic-compact_bert'
+    """
+    return f"{task}-{model}"
+
+
 def log_model(saved_dir: Path, task_meta_file: Path, example: pd.DataFrame, signature,
-              requirements: list[str]):
-    """Log the classifier as an ``arnews`` pyfunc with signature and input example."""
+              requirements: list[str], name: str = "model", register: str | None = None):
+    """Log the classifier as an ``arnews`` pyfunc with signature and input example.
+
+    ``register`` also registers it as a new version of that Model Registry model.
+    The run gets a ``model_uri`` tag, ``runs:/<run_id>/<name>``, to copy from the UI.
+    """
     import arnews
 
     package = Path(arnews.__file__).parent
-    return mlflow.pyfunc.log_model(
-        name="model", python_model=str(package / "pyfunc_model.py"),
-        artifacts={"model": str(saved_dir), "task": str(task_meta_file)},
-        code_paths=[str(package)],
-        signature=signature, input_example=example,
-        pip_requirements=requirements)
+    with no_artifact_bars():  # it reloads the model it just wrote to check the input example
+        info = mlflow.pyfunc.log_model(
+            name=name, python_model=str(package / "pyfunc_model.py"),
+            artifacts={"model": str(saved_dir), "task": str(task_meta_file)},
+            code_paths=[str(package)],
+            signature=signature, input_example=example,
+            pip_requirements=requirements, registered_model_name=register or None)
+    mlflow.set_tag(MODEL_URI_TAG, runs_uri(info))
+    return info
+
+
+def runs_uri(info) -> str | None:
+    """``runs:/<run_id>/<name>`` of a logged model's ModelInfo (None for None)."""
+    return None if info is None else f"runs:/{info.run_id}/{info.name}"

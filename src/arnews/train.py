@@ -1,8 +1,8 @@
 """The story of one training run, top to bottom.
 
 seed → load and check data → build the task → fit the model → choose the decision
-rule on dev → evaluate on dev and test → log everything to MLflow → return the
-dev metric that sweeps optimise.
+rule on dev → evaluate on dev and test → log everything to MLflow → print a summary
+with links into the MLflow UI → return the dev metric that sweeps optimise.
 
 ``resume=<run_id>`` replays the same story with the interrupted run's own config,
 inside the same MLflow run, and the fit continues from its latest epoch checkpoint.
@@ -24,8 +24,11 @@ from arnews.data import build_normalizer, load_splits
 from arnews.data.leakage_guard import guard_leakage
 from arnews.models import build_classifier
 from arnews.resume import CHECKPOINT_TAG, last_checkpoint, prepare_resume
-from arnews.run_artifacts import log_evaluation, log_trained_model
+from arnews.run_artifacts import (describe_run, log_diagnostics, log_evaluation, log_headline_metrics,
+                                  log_trained_model)
 from arnews.run_context import output_dir, run_tags
+from arnews.run_datasets import data_source, log_datasets, split_datasets
+from arnews.summary import run_summary
 from arnews.tasks import DecisionRule, build_task
 from arnews.tasks.metrics import compute_metrics
 
@@ -54,11 +57,14 @@ def train(cfg: DictConfig) -> float:
 
     # A resumed run keeps its tags (its original overrides); it only gains "resumed".
     tags = run_tags(cfg, task) if resumed is None else {"resumed": "true"}
+    datasets = split_datasets(task, splits, cfg.data.name, data_source(cfg.data))
     with tracking.tracked_run(cfg.tracking.uri, cfg.tracking.experiment, run_name=cfg.tracking.run_name,
-                              tags=tags, run_id=resumed and resumed.run_id) as run:
+                              tags=tags, run_id=resumed and resumed.run_id,
+                              system_metrics=cfg.tracking.get("system_metrics", False)) as run:
         if resumed is None:
             checkpoints = output_dir(Path.cwd() / "outputs" / run.info.run_id) / "checkpoints"
-            _log_run_inputs(cfg, splits, leakage, checkpoints)
+            _log_run_inputs(cfg, leakage, checkpoints)
+            log_datasets(datasets)
         else:
             checkpoints = resumed.checkpoint_dir
         try:
@@ -80,29 +86,32 @@ def train(cfg: DictConfig) -> float:
         # The decision rule sees dev only: test stays untouched until the final score.
         rule = DecisionRule(task.multi_label, tune=cfg.model.tune_thresholds)
         rule.fit(scores["dev"], targets["dev"])
-        if rule.thresholds is not None:
-            tracking.log_metrics({f"threshold/{lab}": t for lab, t in zip(task.labels, rule.thresholds)})
 
-        results = {}
+        results, decided = {}, {}
         for split in ("dev", "test"):
-            decided = rule.decide(scores[split])
-            results.update(compute_metrics(targets[split], decided, task.labels, task.multi_label,
+            decided[split] = rule.decide(scores[split])
+            results.update(compute_metrics(targets[split], decided[split], task.labels, task.multi_label,
                                            prefix=f"{split}/"))
-            log_evaluation(task, split, splits[split], targets[split], scores[split], decided)
-        tracking.log_metrics(results)
+            log_evaluation(task, split, splits[split], targets[split], scores[split], decided[split])
+        model_info = None
         if cfg.tracking.log_model:
             normalize = None if normalizer is None else asdict(normalizer)
-            log_trained_model(task, classifier, rule, normalize, splits["test"][:3])
+            model_info = log_trained_model(task, classifier, rule, normalize, splits["test"][:3],
+                                           name=tracking.model_name(task.name, cfg.model.name),
+                                           register=cfg.tracking.get("register"))
+        log_headline_metrics(results, task.labels, datasets, model_info)  # first, linked to model and data
+        log_diagnostics(task, rule, leakage, splits)
+        describe_run(cfg, task, splits, results, targets["test"], decided["test"], leakage)
 
-    log.info("dev macro-F1 %.4f | test macro-F1 %.4f", results["dev/macro_f1"], results["test/macro_f1"])
+    print(run_summary(cfg.tracking.experiment, run.info.experiment_id, run.info.run_id, run.info.run_name,
+                      cfg.tracking.uri, results, task.labels, tracking.runs_uri(model_info)))
     return results[cfg.optimized_metric]
 
 
-def _log_run_inputs(cfg: DictConfig, splits: dict, leakage, checkpoints: Path) -> None:
+def _log_run_inputs(cfg: DictConfig, leakage, checkpoints: Path) -> None:
     """What a fresh run logs before fitting; a resumed run logged it already."""
     tracking.log_params(tracking.flatten(cfg))
     mlflow.log_text(OmegaConf.to_yaml(cfg, resolve=True), "config.yaml")
-    tracking.log_metrics({**leakage.as_metrics(), **{f"data/{s}_rows": len(r) for s, r in splits.items()}})
     mlflow.set_tags({"leakage": leakage.summary(), "leakage_test_in_train": str(leakage.test_in_train),
                      CHECKPOINT_TAG: str(checkpoints.resolve())})
 

@@ -32,6 +32,17 @@ def short_label(model: str, params: str, limit: int = MAX_LABEL) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
+def value_label(value: float) -> str:
+    """The text over a bar: ``0`` for an F1 of zero, two decimals otherwise, ``n/a`` for none.
+
+    >>> [value_label(v) for v in (0.0, 0.8125, float("nan"))]
+    ['0', '0.81', 'n/a']
+    """
+    if np.isnan(value):
+        return "n/a"
+    return "0" if value == 0 else f"{value:.2f}"
+
+
 def _labels(board: pd.DataFrame) -> list[str]:
     # The rank ties a (possibly truncated) chart label to its leaderboard row; task/data
     # are named only when the board mixes several.
@@ -56,6 +67,12 @@ def macro_f1_chart(board: pd.DataFrame, path: Path) -> Path:
     err = np.vstack([np.where(has_ci, np.clip(mean - low, 0, None), std),
                      np.where(has_ci, np.clip(high - mean, 0, None), std)])
     ax.barh(y, mean, xerr=err, color="#4C72B0", capsize=4, label="test macro-F1 (mean; bars: 95% CI)")
+    # A zero-length bar is invisible: write each value at the base of its bar (beside a
+    # short one), clear of the error bar and the dev marker at its end.
+    for yi, value in zip(y, mean):
+        inside = value >= 0.12
+        ax.text(0.01 if inside else np.nan_to_num(value) + 0.01, yi, value_label(value), va="center",
+                ha="left", color="white" if inside else "black", fontsize=8)
     ax.scatter(board["dev_macro_f1_mean"], y, marker="D", color="#DD8452", zorder=3,
                label="dev macro-F1 (mean; used for selection)")
     ax.set_yticks(y, _labels(board))
@@ -78,7 +95,9 @@ def per_class_chart(board: pd.DataFrame, path: Path, title: str = "") -> Path:
     x = np.arange(len(labels))
     width = 0.8 / max(1, len(board))
     for i, (name, values) in enumerate(zip(_labels(board), board[cols].to_numpy(float))):
-        ax.bar(x + (i - (len(board) - 1) / 2) * width, np.nan_to_num(values), width, label=name)
+        bars = ax.bar(x + (i - (len(board) - 1) / 2) * width, np.nan_to_num(values), width, label=name)
+        # An F1 of 0 (a majority baseline) draws no bar: say "0" where it would be.
+        ax.bar_label(bars, labels=[value_label(v) for v in values], padding=2, fontsize=7)
     ax.set_xticks(x, labels, rotation=20, ha="right")
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("test F1 (mean over seeds)")

@@ -5,7 +5,8 @@
     python compare.py --tag model=tfidf_logreg --tag data=demo --out reports/tfidf
     python compare.py --help
 
-Writes ``leaderboard.md``, ``leaderboard.csv`` and PNG charts to ``--out``. User
+Writes ``leaderboard.md``, ``leaderboard.csv``, PNG charts and ``leaderboard.html`` (the
+report with the charts inside) to ``--out``. User
 errors (no matching runs, unknown experiment) print one ``error:`` line, exit code 2.
 """
 from __future__ import annotations
@@ -13,13 +14,16 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import sys
+import tempfile
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 from mlflow.tracking import MlflowClient
 
-from arnews.compare import charts, leaderboard
+from arnews.compare import charts, html_report, leaderboard
 from arnews.compare.groups import group_runs
 from arnews.compare.selection import RunFilter, load_predictions, parse_tag, select_runs
 from arnews.errors import ArnewsError
@@ -28,6 +32,9 @@ log = logging.getLogger("arnews.compare")
 
 DEFAULT_URI = "sqlite:///mlflow.db"  # the same store training writes by default (conf/tracking)
 ARTIFACT_DIR = "comparison"
+NOTE_TAG = "mlflow.note.content"  # the run description the MLflow UI shows
+REPORT_HEADING = "## Comparison report (compare.py)"
+HTML_REPORT = "leaderboard.html"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,13 +102,72 @@ def run(args) -> Path:
         tracking_uri=args.tracking_uri, selection=filt.describe(), n_runs=len(selection.runs),
         generated=now.isoformat(timespec="seconds"), n_resamples=args.n_boot, level=args.ci_level,
         seed=args.seed, sort=args.sort, skipped=selection.skipped, charts=names)
-    md_path, _ = leaderboard.write(board, leaderboard.to_markdown(board, ctx), out)
+    markdown = leaderboard.to_markdown(board, ctx)
+    md_path, _ = leaderboard.write(board, markdown, out)
+    # The same report as one page with the charts inside: the MLflow UI shows it as a page.
+    (out / HTML_REPORT).write_text(html_report.to_html(markdown, html_report.embedded(out, names)),
+                                   encoding="utf-8")
 
     if args.parent and args.log_to_parent is not False:
-        client.log_artifacts(args.parent, str(out), ARTIFACT_DIR)
+        log_to_run(client, args.parent, out, markdown, leaderboard.to_markdown(
+            board, ctx, image_url=lambda name: ui_artifact_url(args.parent, f"{ARTIFACT_DIR}/{name}")))
         log.info("logged the report to run %s under %s/", args.parent, ARTIFACT_DIR)
     print(f"{len(selection.runs)} runs in {len(board)} groups → {md_path}")
     return out
+
+
+def ui_artifact_url(run_id: str, path: str) -> str:
+    """A run artifact's address relative to the MLflow UI page, for Markdown images.
+
+    The UI renders Markdown artifacts and run descriptions in the page itself, so a
+    chart named ``macro_f1.png`` next to the report would resolve against the UI's own
+    address; the server's ``get-artifact`` endpoint serves the run's file instead.
+
+    >>> ui_artifact_url("abc", "comparison/macro_f1.png")
+    'get-artifact?path=comparison%2Fmacro_f1.png&run_uuid=abc'
+    """
+    return "get-artifact?" + urlencode({"path": path, "run_uuid": run_id})
+
+
+def log_to_run(client: MlflowClient, run_id: str, out: Path, markdown: str, ui_markdown: str) -> None:
+    """Log the report under ``comparison/`` of ``run_id`` and show it in its description.
+
+    In the UI, charts display as images in the run's description (linked through
+    ``ui_artifact_url``) and in ``leaderboard.html``; the UI's Markdown artifact viewer
+    prints image links as text, so the logged ``leaderboard.md`` names the charts instead.
+    """
+    from mlflow.utils.validation import MAX_TAG_VAL_LENGTH
+
+    with tempfile.TemporaryDirectory() as tmp:
+        logged = Path(tmp) / ARTIFACT_DIR
+        shutil.copytree(out, logged)
+        (logged / "leaderboard.md").write_text(_charts_named(markdown), encoding="utf-8")
+        client.log_artifacts(run_id, str(logged), ARTIFACT_DIR)
+    note = client.get_run(run_id).data.tags.get(NOTE_TAG, "")
+    note = note.split(REPORT_HEADING)[0].rstrip()  # a rerun replaces the earlier report
+    report = ui_markdown.replace("# Run comparison", REPORT_HEADING, 1)
+    text = f"{note}\n\n{report}" if note else report
+    if len(text) > MAX_TAG_VAL_LENGTH:  # too long to show in full: keep the charts
+        charts = "\n".join(line for line in report.splitlines() if line.startswith("!["))
+        text = (f"{note}\n\n{REPORT_HEADING}\n\nSee `{ARTIFACT_DIR}/leaderboard.md`.\n\n{charts}")
+        text = text[:MAX_TAG_VAL_LENGTH]
+    client.set_tag(run_id, NOTE_TAG, text)
+
+
+def _charts_named(markdown: str) -> str:
+    """The report with its image lines replaced by one line naming the chart files.
+
+    >>> print(_charts_named("# R\\n![a](a.png)\\n![b](b.png)"), end="")
+    # R
+    Charts (open them, or leaderboard.html, which shows them with the report): `a.png`, `b.png`
+    """
+    lines = markdown.rstrip("\n").splitlines()
+    charts = [html_report.IMAGE.match(line).group(2) for line in lines if html_report.IMAGE.match(line)]
+    kept = [line for line in lines if not html_report.IMAGE.match(line)]
+    if charts:
+        kept.append(f"Charts (open them, or {HTML_REPORT}, which shows them with the report): "
+                    + ", ".join(f"`{c}`" for c in charts))
+    return "\n".join(kept) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:

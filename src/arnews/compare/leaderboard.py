@@ -111,8 +111,12 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|")
 
 
-def to_markdown(board: pd.DataFrame, ctx: ReportContext) -> str:
-    """The report: what was compared, how, one table per (task, data), and the charts."""
+def to_markdown(board: pd.DataFrame, ctx: ReportContext, image_url=None) -> str:
+    """The report: what was compared, how, one table per (task, data), and the charts.
+
+    Charts link to their file names, beside the report; ``image_url(name)`` gives another
+    address instead (the MLflow UI's artifact URL, for the copy logged to a run).
+    """
     pct = round(ctx.level * 100)
     ranked_by = "mean dev macro-F1" if ctx.sort == "dev" else "mean test macro-F1 (display only)"
     skipped = ", ".join(f"{n} {why}" for why, n in ctx.skipped.items()) or "none"
@@ -144,7 +148,7 @@ def to_markdown(board: pd.DataFrame, ctx: ReportContext) -> str:
                      f"`{row['best_run_id']}`" if row["best_run_id"] else "n/a"]
             lines.append("| " + " | ".join(str(c) for c in cells) + " |")
         lines.append("")
-    lines += [f"![{Path(c).stem}]({c})" for c in ctx.charts]
+    lines += [f"![{Path(c).stem}]({image_url(c) if image_url else c})" for c in ctx.charts]
     return "\n".join(lines).rstrip() + "\n"
 
 

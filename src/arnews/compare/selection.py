@@ -6,6 +6,8 @@
 Filters combine with AND. Only FINISHED runs count; evaluation runs (tag
 ``evaluation=true``, written by ``evaluate.py``) are left out unless asked for,
 because they score one logged model on other data and would pose as extra seeds.
+Sweep parents (tag ``sweep_parent=true``) are always left out: they repeat the
+metrics of their best child.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from arnews.errors import ArnewsError
+from arnews.tracking import SWEEP_PARENT_TAG
 
 log = logging.getLogger(__name__)
 
@@ -139,8 +142,12 @@ def select_runs(client: MlflowClient, filt: RunFilter, uri: str) -> Selection:
         if not filt.include_evaluations and rec.tags.get("evaluation", "").lower() == "true":
             skipped["evaluation run"] = skipped.get("evaluation run", 0) + 1
             continue
+        if rec.tags.get(SWEEP_PARENT_TAG, "").lower() == "true":
+            # A sweep's parent repeats its best child's metrics: counting it would add a seed.
+            skipped["sweep parent"] = skipped.get("sweep parent", 0) + 1
+            continue
         if "test/macro_f1" not in rec.metrics:
-            # e.g. a sweep's parent run, which holds no metrics of its own.
+            # e.g. a sweep's parent run from before parents carried their best child.
             skipped["no test/macro_f1"] = skipped.get("no test/macro_f1", 0) + 1
             continue
         runs.append(rec)

@@ -25,6 +25,7 @@ from arnews.errors import ArnewsError
 from arnews.models.base import Classifier
 from arnews.models.preprocess import build_preprocessor
 from arnews.models.long_text import LongTextConfig, encode, pool_logits
+from arnews.models.trainer_output import head_note, no_library_bars, progress_bars, quiet_load, quiet_progress
 from arnews.tasks.inputs import Inputs
 from arnews.tasks.metrics import compute_metrics
 from arnews.tasks.thresholds import choose_thresholds
@@ -43,11 +44,16 @@ def load_pretrained(name_or_path: str, **model_kwargs):
         config = AutoConfig.from_pretrained(name_or_path, trust_remote_code=False)
         _warn_on_label_mismatch(config, model_kwargs.get("id2label"))
         tokenizer = AutoTokenizer.from_pretrained(name_or_path, trust_remote_code=False)
-        model = AutoModelForSequenceClassification.from_pretrained(
-            name_or_path, use_safetensors=True, trust_remote_code=False, **model_kwargs)
+        with quiet_load():  # its "LOAD REPORT" table reads like an error: head_note says it plainly
+            model, info = AutoModelForSequenceClassification.from_pretrained(
+                name_or_path, use_safetensors=True, trust_remote_code=False, output_loading_info=True,
+                **model_kwargs)
     except (OSError, ValueError) as exc:
         raise load_error(f"model {name_or_path!r}", exc, "the model hub may be unreachable: use "
                          "model=compact_bert, or model.pretrained=/path/to/a/local/checkpoint") from None
+    note = head_note(info, name_or_path, model.config.num_labels)
+    if note is not None:
+        log.log(*note)
     return tokenizer, model
 
 
@@ -138,6 +144,7 @@ class TransformerClassifier(Classifier):
         self.class_weights = class_weights
         self.output_dir = Path(output_dir)
         self.cache_dir = Path(cache_dir).expanduser() if cache_dir else None
+        self.show_progress = True  # progress bars while training; a served model draws none
         id2label = dict(enumerate(self.labels))
         self.tokenizer, self.model = load_pretrained(
             self.pretrained, num_labels=len(self.labels), id2label=id2label,
@@ -181,8 +188,9 @@ class TransformerClassifier(Classifier):
             key.update(raw._fingerprint.encode())
             (self.cache_dir / "features").mkdir(parents=True, exist_ok=True)
             cache_file = str(self.cache_dir / "features" / f"{key.hexdigest()[:24]}.arrow")
-        return raw.map(tokenize, batched=True, remove_columns=raw.column_names,
-                       cache_file_name=cache_file, desc="tokenizing")
+        with progress_bars(self.show_progress):
+            return raw.map(tokenize, batched=True, remove_columns=raw.column_names,
+                           cache_file_name=cache_file, desc="tokenizing")
 
     def _args(self, **overrides) -> TrainingArguments:
         args = dict(output_dir=str(self.output_dir), report_to="none")
@@ -231,9 +239,11 @@ class TransformerClassifier(Classifier):
             trainer = Trainer(**kwargs)
         else:
             raise ArnewsError(f"model.class_weights={self.class_weights!r}; use balanced or null")
+        quiet_progress(trainer)  # one line per epoch instead of the Trainer's metric dicts
         # resume=True: the Trainer restores weights, optimizer, scheduler, RNG and the
         # early-stopping state from the newest checkpoint-<step> in output_dir.
-        trainer.train(resume_from_checkpoint=True if resume else None)
+        with no_library_bars():  # the Trainer's bars stay; "Writing model shards" goes
+            trainer.train(resume_from_checkpoint=True if resume else None)
         self.model = trainer.model
         return self
 
@@ -241,7 +251,7 @@ class TransformerClassifier(Classifier):
         ds = self._dataset(inputs, None)
         example = np.asarray(ds["example"])
         with tempfile.TemporaryDirectory() as tmp:
-            args = self._args(output_dir=tmp)
+            args = self._args(output_dir=tmp, **({} if self.show_progress else {"disable_tqdm": True}))
             trainer = Trainer(model=self.model, args=args,
                               data_collator=DataCollatorWithPadding(self.tokenizer))
             logits = trainer.predict(ds.remove_columns(["example"])).predictions
@@ -250,8 +260,9 @@ class TransformerClassifier(Classifier):
         return expit(logits) if self.multi_label else softmax(logits, axis=1)
 
     def _save_weights(self, path: Path) -> None:
-        self.model.save_pretrained(path)
-        self.tokenizer.save_pretrained(path)
+        with no_library_bars():
+            self.model.save_pretrained(path)
+            self.tokenizer.save_pretrained(path)
 
     def _extra_meta(self) -> dict:
         eval_bs = self.training_args.get("per_device_eval_batch_size", 32)
@@ -261,9 +272,12 @@ class TransformerClassifier(Classifier):
 
     @classmethod
     def load(cls, path: Path, meta: dict) -> "TransformerClassifier":
+        """The saved classifier, as the logged model serves it: no progress bars."""
         use_cpu = not torch.cuda.is_available()
-        return cls(meta["labels"], meta["multi_label"], pretrained=str(path),
-                   max_length=meta["max_length"], long_text=LongTextConfig(**meta["long_text"]),
-                   training_args={"per_device_eval_batch_size": meta["per_device_eval_batch_size"],
-                                  "use_cpu": use_cpu},
-                   preprocess=meta.get("preprocess"))
+        loaded = cls(meta["labels"], meta["multi_label"], pretrained=str(path),
+                     max_length=meta["max_length"], long_text=LongTextConfig(**meta["long_text"]),
+                     training_args={"per_device_eval_batch_size": meta["per_device_eval_batch_size"],
+                                    "use_cpu": use_cpu},
+                     preprocess=meta.get("preprocess"))
+        loaded.show_progress = False
+        return loaded
