@@ -20,6 +20,7 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from arnews.errors import ArnewsError
+from arnews.run_context import overrides
 
 log = logging.getLogger(__name__)
 
@@ -89,5 +90,9 @@ def prepare_resume(cfg: DictConfig) -> Resumption:
     logged.resume = run_id
     if "trainer" in logged and "num_threads" in cfg.get("trainer", {}):
         logged.trainer.num_threads = cfg.trainer.num_threads
+    ignored = [o for o in overrides() if o.split("=", 1)[0].lstrip("+~")
+               not in ("resume", "tracking.uri", "trainer.num_threads")]
+    if ignored:
+        log.warning("resuming with the run's own config: ignoring %s", " ".join(ignored))
     log.info("resuming run %s from %s", run_id, checkpoint)
     return Resumption(logged, run_id, Path(folder))

@@ -78,7 +78,7 @@ def train(cfg: DictConfig) -> float:
             # Re-raised with the way back in it: the entry point prints this one line.
             raise KeyboardInterrupt(f"MLflow run {run.info.run_id} ended KILLED"
                                     f"{_resume_hint(cfg, run, checkpoints)}") from None
-        if not cfg.trainer.get("keep_checkpoints", False):
+        if checkpoints.exists() and not cfg.trainer.get("keep_checkpoints", False):
             shutil.rmtree(checkpoints, ignore_errors=True)
             mlflow.set_tag(CHECKPOINT_TAG, "(removed: the run finished; its model is the artifact)")
 

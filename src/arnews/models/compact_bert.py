@@ -29,6 +29,7 @@ from pathlib import Path
 import torch
 from transformers import AutoTokenizer, BertConfig, BertModel
 
+from arnews.encoders import resolve_pretrained
 from arnews.pretraining.encoder import train_wordpiece
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,6 @@ def _build(folder: Path, texts: list[str], shape: dict, min_frequency: int, seed
     if tokenizer is None:
         tok = train_wordpiece(texts, shape["vocab_size"], min_frequency, shape["max_position_embeddings"])
     else:
-        from arnews.encoders import resolve_pretrained
         tok = AutoTokenizer.from_pretrained(resolve_pretrained(tokenizer), trust_remote_code=False)
         tok.model_max_length = shape["max_position_embeddings"]
     tok.save_pretrained(folder)
