@@ -74,6 +74,17 @@ def log_datasets(datasets: dict) -> None:
     """Log the datasets as inputs of the active run, each with its split as context."""
     import mlflow
 
+    from mlflow.exceptions import MlflowException
+
     names = list(datasets)
-    mlflow.log_inputs(datasets=[datasets[n] for n in names], contexts=names,
-                      tags_list=[{"rows": str(datasets[n].profile["num_rows"])} for n in names])
+    for attempt in range(3):
+        try:
+            mlflow.log_inputs(datasets=[datasets[n] for n in names], contexts=names,
+                              tags_list=[{"rows": str(datasets[n].profile["num_rows"])} for n in names])
+            return
+        except MlflowException as exc:
+            # Parallel sweep jobs log the same dataset at once: the store inserts it for
+            # one of them and refuses the duplicate for the others. Once it exists, a
+            # second try links this run to it.
+            if "UNIQUE constraint" not in str(exc) or attempt == 2:
+                raise
