@@ -66,5 +66,21 @@ def compose_cfg(config_name: str = "train", overrides: list[str] = ()):
         return compose(config_name=config_name, overrides=list(overrides))
 
 
+def train_on_jsonl(workdir: Path, data_dir: Path, *overrides: str):
+    """``python train.py data=jsonl data.path=DATA_DIR ...`` in-process, into the workdir's
+    store; returns (dev score, the MLflow run, its client)."""
+    from mlflow.tracking import MlflowClient
+
+    from arnews.train import train
+
+    cfg = compose_cfg("train", ["data=jsonl", f"data.path={data_dir}",
+                                f"tracking.uri={tracking_uri(workdir)}", *overrides])
+    score = train(cfg)
+    client = MlflowClient(tracking_uri(workdir))
+    run = client.search_runs([client.get_experiment_by_name(cfg.tracking.experiment).experiment_id],
+                             order_by=["attributes.start_time DESC"])[0]
+    return score, run, client
+
+
 def tracking_uri(workdir: Path) -> str:
     return f"sqlite:///{workdir / 'mlflow.db'}"

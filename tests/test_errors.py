@@ -28,7 +28,7 @@ from transformers import BertConfig, BertForSequenceClassification
 from arnews.cli import run_entry
 from arnews.errors import ArnewsError
 from arnews.models.transformer import load_pretrained
-from arnews.tasks import build_task
+from arnews.components import build_task
 from arnews.train import train
 from conftest import ROOT, compose_cfg, tracking_uri, write_jsonl
 
@@ -123,6 +123,29 @@ def test_bad_data_is_one_line_naming_file_and_line(tmp_path, tiny_topic_dir, bre
     _one_error_line(out.stderr, *needles)
     assert _statuses(tmp_path / "mlflow.db") == []  # data is checked before a run opens
     assert {p.name: p.read_bytes() for p in data.iterdir()} == before
+
+
+def test_test_articles_copied_from_train_are_refused_unless_allowed(tmp_path, tiny_topic_dir):
+    data = _copy(tiny_topic_dir, tmp_path / "data")
+    train_rows, test_rows = _rows(data / "train.jsonl"), _rows(data / "test.jsonl")
+    test_rows[0] = {**train_rows[0], "id": "copied-from-train"}  # the same article, another id
+    write_jsonl(data / "test.jsonl", test_rows)
+    refused = _cli(tmp_path, "model=majority", "data=jsonl", f"data.path={data}")
+    assert refused.returncode == 2
+    _one_error_line(refused.stderr, "1 test article(s) also appear in train", "data.leakage.allow=true")
+    assert _statuses(tmp_path / "mlflow.db") == []  # refused before a run opens
+    allowed = _cli(tmp_path, "model=majority", "data=jsonl", f"data.path={data}", "data.leakage.allow=true")
+    assert allowed.returncode == 0, allowed.stderr[-2000:]
+    assert "training anyway because data.leakage.allow=true" in allowed.stderr
+    [run] = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}").search_runs(["1"])
+    assert run.info.status == "FINISHED" and run.data.tags["leakage_test_in_train"] == "1"
+    assert run.data.metrics["leakage/train_test_exact"] == 1
+
+
+def test_unlabelled_pretraining_text_is_refused_by_train(tmp_path):
+    out = _cli(tmp_path, "data=saudinewsnet", f"data.path={tmp_path}")
+    assert out.returncode == 2
+    _one_error_line(out.stderr, "data=saudinewsnet is unlabelled", "python pretrain.py corpus=saudinewsnet")
 
 
 def test_a_csv_table_not_in_utf8_names_the_line(tmp_path):
@@ -293,6 +316,20 @@ def test_serving_rejects_bad_input_naming_column_and_row(served, frame, needles)
     with pytest.raises(MlflowException) as err:
         served.predict(frame)
     assert err.value.error_code == "INVALID_PARAMETER_VALUE"  # HTTP 400 from mlflow models serve
+    for needle in needles:
+        assert needle in err.value.message
+
+
+@pytest.mark.parametrize("frame, needles", [
+    (pd.DataFrame({"title": ["t"]}), ["lacks column 'text'", "reads columns title, text"]),
+    (pd.DataFrame({"body": [TEXT]}), ["lacks column 'text'"]),
+])
+def test_the_model_names_a_missing_column_itself(served, frame, needles):
+    """Below MLflow's schema check (a caller of the Python model, or a model logged without
+    a signature), the pyfunc's own check names the column it needs."""
+    with pytest.raises(MlflowException) as err:
+        served.unwrap_python_model().predict(None, frame)
+    assert err.value.error_code == "INVALID_PARAMETER_VALUE"
     for needle in needles:
         assert needle in err.value.message
 

@@ -16,9 +16,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
+from conftest import compose_cfg
+
+from arnews.components import build_reader
 from arnews.data.leakage import find_cross_split_duplicates
 from arnews.data.readers import READERS, get_reader
 from arnews.data.readers.ans import read_ans
@@ -455,17 +457,18 @@ FIXTURE_OF = {"baly2018": "baly", "ans": "ans", "mawqif": "mawqif", "ant": "ant"
 
 @pytest.mark.parametrize("name", READERS)
 def test_hydra_config_instantiates_the_reader(name, request):
-    cfg = OmegaConf.load(CONF / f"{name}.yaml")
-    assert cfg.name == name and OmegaConf.is_missing(cfg, "path")
-    assert cfg.reader._target_ == f"arnews.data.readers.{name}.read_{name}"
+    raw = OmegaConf.load(CONF / f"{name}.yaml")
+    assert raw.name == name and OmegaConf.is_missing(raw, "path")
+    assert raw.reader._target_ == f"arnews.data.readers.{name}.read_{name}"
     assert get_reader(name).__name__ == f"read_{name}"
-    cfg.path = str(request.getfixturevalue(FIXTURE_OF[name]))
+    overrides = [f"data={name}", f"data.path={request.getfixturevalue(FIXTURE_OF[name])}"]
     if name == "hf":
-        cfg.reader.columns = {"text": "content", "topic": "label"}
+        overrides.append("data.reader.columns={text: content, topic: label}")
     if name == "table":
-        cfg.reader.train, cfg.reader.test = "train.tsv", "test.jsonl"
-        cfg.reader.columns = {"text": "body", "topics": "labels"}
-    out = instantiate(cfg.reader, splits=("train", "dev", "test"))
+        overrides += ["data.reader.train=train.tsv", "data.reader.test=test.jsonl",
+                      "data.reader.columns={text: body, topics: labels}"]
+    data = compose_cfg("train", overrides).data
+    out = build_reader(data)(splits=("train", "dev", "test"))
     assert out["train"] and all("_where" in r for rows in out.values() for r in rows)
 
 

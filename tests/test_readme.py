@@ -3,7 +3,6 @@ and what it shows of the logged model matches what the code produces."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -25,7 +24,7 @@ def test_every_relative_link_stays_in_the_repository(doc):
 
 def test_the_readme_lists_the_score_columns_in_the_models_order():
     from arnews.data.demo import read_demo
-    from arnews.tasks import build_task
+    from arnews.components import build_task
     from conftest import compose_cfg
 
     task = build_task(compose_cfg("train").task)

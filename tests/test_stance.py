@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from hydra.utils import instantiate
-from mlflow.tracking import MlflowClient
 from transformers import AutoTokenizer
 
 from arnews.data.demo import read_demo
@@ -20,20 +19,15 @@ from arnews.errors import ArnewsError
 from arnews.models.compact_bert import compact_bert_dir
 from arnews.models.long_text import LongTextConfig, encode
 from arnews.models.pair_features import tfidf_pair
-from arnews.tasks import Inputs, build_task
-from arnews.train import train
-from conftest import TINY_BERT, compose_cfg, tracking_uri, write_jsonl
+from arnews.components import build_task
+from arnews.tasks import Inputs
+from conftest import TINY_BERT, compose_cfg, tracking_uri, train_on_jsonl, write_jsonl
 
 STANCE = ["agree", "disagree", "discuss", "unrelated"]
 
 
 def _train(workdir, data_dir, *overrides):
-    cfg = compose_cfg("train", ["task=stance", "data=jsonl", f"data.path={data_dir}",
-                                f"tracking.uri={tracking_uri(workdir)}", *overrides])
-    score = train(cfg)
-    client = MlflowClient(tracking_uri(workdir))
-    run = client.search_runs([client.get_experiment_by_name(cfg.tracking.experiment).experiment_id],
-                             order_by=["attributes.start_time DESC"])[0]
+    score, run, _ = train_on_jsonl(workdir, data_dir, "task=stance", *overrides)
     return score, run
 
 
@@ -189,7 +183,7 @@ def test_the_claim_is_never_truncated(tmp_path_factory, strategy):
 def test_sklearn_models_take_class_weight_from_their_config(model):
     def final_step(*overrides):
         cfg = compose_cfg("train", ["task=stance", f"model={model}", *overrides])
-        return instantiate(cfg.model.pipeline, multi_label=False).steps[-1][1]
+        return instantiate(cfg.model.pipeline)(multi_label=False).steps[-1][1]
 
     assert final_step().class_weight == "balanced"
     assert final_step("model.pipeline.class_weight=null").class_weight is None

@@ -14,20 +14,13 @@ from arnews.errors import ArnewsError
 from arnews.evaluate import evaluate
 from arnews.tasks.thresholds import DecisionRule
 from arnews.train import train
-from conftest import TINY_BERT, compose_cfg, tracking_uri
+from conftest import TINY_BERT, compose_cfg, tracking_uri, train_on_jsonl
 
 ARABIC = ["اخترق قراصنة أنظمة وزارة المالية وسرقوا بيانات آلاف الموظفين في هجوم فدية",
           "فاز المنتخب الوطني بكأس البطولة بعد مباراة مثيرة في العاصمة"]
 
 
-def _train(workdir, data_dir, *overrides):
-    cfg = compose_cfg("train", ["data=jsonl", f"data.path={data_dir}",
-                                f"tracking.uri={tracking_uri(workdir)}", *overrides])
-    score = train(cfg)
-    client = MlflowClient(tracking_uri(workdir))
-    run = client.search_runs([client.get_experiment_by_name(cfg.tracking.experiment).experiment_id],
-                             order_by=["attributes.start_time DESC"])[0]
-    return score, run, client
+_train = train_on_jsonl
 
 
 def _assert_run_is_complete(run, client, labels):

@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
 # Study 05: where does pre-training help, and by how much? Run from the repository root.
 # Datasets under $D (default ../shared/datasets); everything written under $S.
-# Steps 1 and 2 were re-run on 2026-11-30 with encoder v2 (about 20 min on 2 idle cores);
-# steps 3-4 are the earlier run with encoder v1; run.sh full adds what was never run.
+# STEPS picks steps (default all): STEPS="3 4" bash experiments/05_pretraining/run.sh
+# All steps use the shipped encoder v2; the 2026-11-30 run took about 2 h on 2 CPU cores.
 set -euo pipefail
 D=${D:-../shared/datasets}
 S=${S:-/tmp/exp/05_pretraining}
+STEPS=${STEPS:-1 2 3 4 5 6 7}
 mkdir -p "$S"
 U="tracking.uri=sqlite:///$S/mlflow.db"
 Q="trainer.args.disable_tqdm=true"
+step() { [[ " $STEPS " == *" $1 "* ]]; }
 
 # 1. Demo topics, 3 seeds: TF-IDF, the from-scratch compact BERT, the shipped encoder.
+if step 1; then
 python train.py -m task=topic seed=1,2,3 $U $Q hydra.sweep.dir=$S/topic \
   model=tfidf_logreg,compact_scratch,compact_bert
+fi
 
 # 2. Real news: every topic model of step 1 scored on the 244 hand-labelled SaudiNewsNet
-#    articles of study 06 (experiment arnews-topic-realnews).
+#    articles of study 06 (experiment arnews-topic-realnews). Steps 3 and 4 are not scored
+#    here: DAPT read those articles during pre-training.
+if step 2; then
 python experiments/06_real_news/build_split.py --saudinewsnet $D/saudinewsnet --out $S/real_news
 python - "$S" > $S/runs.txt <<'PY'
 import sys
@@ -23,34 +29,51 @@ from mlflow.tracking import MlflowClient
 client = MlflowClient(f"sqlite:///{sys.argv[1]}/mlflow.db")
 experiment = client.get_experiment_by_name("arnews-topic-demo")
 for run in client.search_runs([experiment.experiment_id]):
-    if "mlflow.parentRunId" in run.data.tags and run.info.status == "FINISHED":
-        print(run.info.run_id, run.data.tags["model"], run.data.tags["seed"])
+    tags, encoder = run.data.tags, run.data.params.get("model.pretrained") or "arnews:"
+    if "mlflow.parentRunId" in tags and run.info.status == "FINISHED" and encoder.startswith("arnews:"):
+        print(run.info.run_id, tags["model"], tags["seed"])
 PY
 while read -r RUN MODEL SEED; do
   python evaluate.py model_uri=runs:/$RUN/topic-$MODEL data=jsonl data.path=$S/real_news $U \
     tracking.experiment=arnews-topic-realnews tracking.run_name=real-$MODEL-seed$SEED \
     hydra.run.dir=$S/eval/$RUN < /dev/null
 done < $S/runs.txt
+fi
 
 # 3. Task-adaptive pre-training (TAPT): the shipped encoder, pre-trained further on the
 #    demo train texts (the default pretrain.py run, 300 steps), then fine-tuned.
+if step 3; then
 python pretrain.py corpus=demo pretrain.max_steps=300 $U $Q hydra.run.dir=$S/tapt
 python train.py -m task=topic seed=1,2,3 $U $Q hydra.sweep.dir=$S/topic-tapt \
   model=compact_bert model.pretrained=$S/tapt/encoder
+fi
 
-# 4. ANS stance (official splits), one seed: the pair baseline against the shipped encoder.
-python train.py task=stance data=ans data.path=$D/ans seed=1 $U $Q hydra.run.dir=$S/ans-tfidf model=tfidf_pair
-python train.py task=stance data=ans data.path=$D/ans seed=1 $U $Q hydra.run.dir=$S/ans-bert \
-  model=compact_bert model.max_length=64
+# 4. Domain-adaptive pre-training (DAPT): the shipped encoder, pre-trained further on
+#    SaudiNewsNet news text (same 300-step budget), then fine-tuned on demo topics.
+if step 4; then
+python pretrain.py corpus=saudinewsnet corpus.datasets_dir=$D pretrain.max_steps=300 $U $Q hydra.run.dir=$S/dapt
+python train.py -m task=topic seed=1,2,3 $U $Q hydra.sweep.dir=$S/topic-dapt \
+  model=compact_bert model.pretrained=$S/dapt/encoder
+fi
 
-if [ "${1:-}" = full ]; then
-  # Not run yet: domain-adaptive pre-training on SaudiNewsNet, demo stance and Mawqif.
-  python pretrain.py corpus=saudinewsnet corpus.datasets_dir=$D pretrain.max_steps=300 $U $Q hydra.run.dir=$S/dapt
-  python train.py -m task=topic seed=1,2,3 $U $Q hydra.sweep.dir=$S/topic-dapt \
-    model=compact_bert model.pretrained=$S/dapt/encoder
-  python train.py -m task=stance seed=1,2,3 $U $Q hydra.sweep.dir=$S/stance model=tfidf_pair,compact_bert
-  python train.py -m task=stance data=mawqif data.path=$D/mawqif seed=1,2,3 $U $Q hydra.sweep.dir=$S/mawqif-tfidf \
-    model=tfidf_pair
-  python train.py -m task=stance data=mawqif data.path=$D/mawqif seed=1,2,3 $U $Q hydra.sweep.dir=$S/mawqif-bert \
-    model=compact_bert model.max_length=96
+# 5. Demo stance (claim-article pairs, split by claim), 3 seeds.
+if step 5; then
+python train.py -m task=stance seed=1,2,3 $U $Q hydra.sweep.dir=$S/stance \
+  model=tfidf_pair,compact_scratch,compact_bert
+fi
+
+# 6. ANS stance (official splits, short claim pairs), 3 seeds.
+if step 6; then
+python train.py -m task=stance data=ans data.path=$D/ans seed=1,2,3 $U $Q hydra.sweep.dir=$S/ans-tfidf \
+  model=tfidf_pair
+python train.py -m task=stance data=ans data.path=$D/ans seed=1,2,3 $U $Q hydra.sweep.dir=$S/ans \
+  model=compact_scratch,compact_bert model.max_length=64
+fi
+
+# 7. Mawqif stance towards a target (tweets), 3 seeds.
+if step 7; then
+python train.py -m task=stance data=mawqif data.path=$D/mawqif seed=1,2,3 $U $Q hydra.sweep.dir=$S/mawqif-tfidf \
+  model=tfidf_pair
+python train.py -m task=stance data=mawqif data.path=$D/mawqif seed=1,2,3 $U $Q hydra.sweep.dir=$S/mawqif \
+  model=compact_scratch,compact_bert model.max_length=96
 fi

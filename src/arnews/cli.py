@@ -53,6 +53,15 @@ def run_entry(fn, cfg):
         error = user_error(exc)
         if error is None:
             raise
-        # one line even when a library's reason quoted in the message spans several
-        print("error: " + " ".join(str(error).splitlines()), file=sys.stderr)
-        sys.exit(2)
+        sys.exit(report_user_error(error))
+
+
+def report_user_error(error: BaseException) -> int:
+    """Print a user error as one ``error: ...`` line on stderr; return exit code 2.
+
+    Every command of the package (train, evaluate, pretrain, compare, sweeps) ends a
+    user mistake this way.
+    """
+    # one line even when a library's reason quoted in the message spans several
+    print("error: " + " ".join(str(error).splitlines()), file=sys.stderr)
+    return 2

@@ -11,17 +11,15 @@ import re
 
 import mlflow
 from mlflow.models import get_model_info
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from arnews import tracking
-from arnews.data import load_splits
+from arnews.components import build_long_text, load_data
 from arnews.errors import ArnewsError
-from arnews.models.long_text import LongTextConfig
 from arnews.run_artifacts import log_evaluation
 from arnews.run_context import run_tags
 from arnews.run_datasets import data_source, split_datasets
 from arnews.summary import headline_first, run_summary
-from arnews.tasks.metrics import compute_metrics
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +45,10 @@ def resolve_model_uri(uri: str) -> str:
 
 
 def load_logged_model(uri: str):
-    """The ArnewsPyfunc behind a model URI, with a clear error when it cannot load."""
+    """The Predictor inside the logged model at ``uri``, with a clear error when it cannot load."""
     try:
         with tracking.no_artifact_bars():
-            return mlflow.pyfunc.load_model(uri).unwrap_python_model()
+            return mlflow.pyfunc.load_model(uri).unwrap_python_model().predictor
     except Exception as exc:  # MLflow raises several types for a bad URI
         raise ArnewsError(f"model_uri={uri}: cannot load the model ({str(exc).splitlines()[0][:160]}); "
                           "pass runs:/<run_id>/<task>-<model> (the run's model_uri tag) of an arnews "
@@ -62,21 +60,21 @@ def evaluate(cfg: DictConfig) -> float:
     """Score a logged model on ``cfg.split`` of ``cfg.data`` and log an evaluation run."""
     tracking.setup(cfg.tracking.uri, cfg.tracking.experiment)
     model_uri = resolve_model_uri(str(cfg.model_uri))
-    model = load_logged_model(model_uri)
-    task, classifier, rule = model.task, model.classifier, model.rule
+    predictor = load_logged_model(model_uri)
+    task, classifier = predictor.task, predictor.classifier
     if task.name != cfg.task.name:
         raise ArnewsError(f"model_uri={cfg.model_uri} is a {task.name} model but task={cfg.task.name}; "
                           f"pass task={task.name}")
-    if cfg.get("long_text") and hasattr(classifier, "long_text"):
-        classifier.long_text = LongTextConfig(**OmegaConf.to_container(cfg.long_text, resolve=True))
+    long_text = build_long_text(cfg.get("long_text"))
+    if long_text is not None and hasattr(classifier, "long_text"):
+        classifier.long_text = long_text
 
     split = cfg.split
-    rows = load_splits(cfg.data, splits=(split,), normalizer=model.normalizer)[split]
+    rows = load_data(cfg.data, splits=(split,), normalizer=predictor.normalizer)[split]
     task.setup({split: rows})  # the label space is the model's; unknown labels fail here
-    scores = classifier.predict_scores(task.inputs(rows))
-    decided = rule.decide(scores)
+    scores = predictor.scores(task.inputs(rows))
     y = task.targets(rows)
-    results = compute_metrics(y, decided, task.labels, task.multi_label, prefix=f"{split}/")
+    decided, results = predictor.evaluate(scores, y, prefix=f"{split}/")
 
     with tracking.no_artifact_bars():
         source_run_id = get_model_info(model_uri).run_id or "unknown"
@@ -88,7 +86,7 @@ def evaluate(cfg: DictConfig) -> float:
                               run_name=cfg.tracking.run_name, tags=tags) as run:
         tracking.log_params(tracking.flatten(cfg))
         tracking.log_metrics(headline_first(results, task.labels), dataset=dataset)
-        log_evaluation(task, split, rows, y, scores, decided)
+        log_evaluation(predictor, split, rows, y, scores, decided)
     log.info("%s macro-F1 %.4f on %s (%d rows)", split, results[f"{split}/macro_f1"], cfg.data.name, len(rows))
     print(run_summary(cfg.tracking.experiment, run.info.experiment_id, run.info.run_id, run.info.run_name,
                       cfg.tracking.uri, results, task.labels, splits=(split,)))

@@ -19,7 +19,7 @@ from transformers import TrainingArguments, set_seed
 from transformers.trainer_utils import get_last_checkpoint
 
 from arnews import tracking
-from arnews.data import build_normalizer, load_splits
+from arnews.components import build_normalizer, build_trainer, load_data
 from arnews.encoders import resolve_pretrained
 from arnews.errors import ArnewsError
 from arnews.pretraining.corpus import documents, held_out
@@ -39,7 +39,7 @@ def gather(sources, normalizer) -> tuple[list[str], dict[str, int]]:
     """Documents of every source's train split; dev and test are never read."""
     docs, counts = [], {}
     for name, source in sources.items():
-        rows = load_splits(source, splits=("train",), normalizer=normalizer)["train"]
+        rows = load_data(source, splits=("train",), normalizer=normalizer)["train"]
         found = documents(rows)
         counts[name] = len(found)
         docs.extend(found)
@@ -54,7 +54,8 @@ def gather(sources, normalizer) -> tuple[list[str], dict[str, int]]:
 def _training_args(cfg, out: Path, evaluate: bool) -> TrainingArguments:
     recipe = OmegaConf.to_container(cfg.pretrain.training, resolve=True)
     check_training_args({**recipe, "seed": cfg.seed}, {k: f"pretrain.training.{k}" for k in recipe})
-    recipe["per_device_train_batch_size"] *= int(cfg.trainer.get("batch_scale", 1))
+    trainer = build_trainer(cfg.trainer)
+    recipe["per_device_train_batch_size"] *= int(trainer.batch_scale)
     args = dict(output_dir=str(out / "checkpoints"), report_to="none", seed=cfg.seed,
                 max_steps=cfg.pretrain.max_steps, eval_strategy="steps" if evaluate else "no",
                 eval_steps=cfg.pretrain.eval_steps, save_strategy="steps",
@@ -62,7 +63,7 @@ def _training_args(cfg, out: Path, evaluate: bool) -> TrainingArguments:
                 logging_steps=cfg.pretrain.logging_steps, prediction_loss_only=True,
                 remove_unused_columns=False, dataloader_drop_last=True)
     args.update(recipe)
-    args.update(OmegaConf.to_container(cfg.trainer.args, resolve=True))
+    args.update(trainer.args)
     return TrainingArguments(**args)
 
 

@@ -7,6 +7,10 @@ fitted on dev, and the text normalisation, so that
 
 returns a ``labels`` column and one ``score_<label>`` column per label (DESIGN.md,
 contract 6), exactly as the training run scored its test split.
+
+It imports only what the logged model needs: mlflow, pandas, numpy and the arnews
+modules of its kind (a TF-IDF model never imports torch), which is what the model's
+``requirements.txt`` lists.
 """
 from __future__ import annotations
 
@@ -14,43 +18,34 @@ import json
 from pathlib import Path
 
 import mlflow.pyfunc
-import numpy as np
 import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
-TASK_FILE = "task.json"
-
 
 class ArnewsPyfunc(mlflow.pyfunc.PythonModel):
-    """Classifier + task + decision rule + normalisation behind ``predict``."""
+    """A :class:`arnews.predictor.Predictor` behind ``predict``."""
 
     def load_context(self, context):
-        from arnews.data.normalize import ArabicNormalizer
         from arnews.models import load_classifier
-        from arnews.tasks import DecisionRule, Task
+        from arnews.predictor import Predictor
 
         meta = json.loads(Path(context.artifacts["task"]).read_text())
-        self.task = Task.from_meta(meta["task"])
-        self.rule = DecisionRule(self.task.multi_label, thresholds=meta.get("thresholds"))
-        self.normalizer = ArabicNormalizer(**meta["normalize"]) if meta.get("normalize") else None
-        self.classifier = load_classifier(context.artifacts["model"])
+        self.predictor = Predictor.from_meta(meta, load_classifier(context.artifacts["model"]))
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
-        return predict_frame(self.task, self.classifier, self.rule, model_input, self.normalizer)
+        return predict_frame(self.predictor, model_input)
 
 
-def predict_frame(task, classifier, rule, frame: pd.DataFrame, normalizer=None) -> pd.DataFrame:
+def predict_frame(predictor, frame: pd.DataFrame) -> pd.DataFrame:
     """Labels and scores for the rows of ``frame`` (the pyfunc output format)."""
+    task = predictor.task
     check_frame(task, frame)
     fields = set(task.text_fields) | set(task.pair_fields)
     # after check_frame a text cell is a string or empty (None, NaN): keep the strings
     rows = [{k: v for k, v in r.items() if k in fields and isinstance(v, str)}
             for r in frame.to_dict("records")]
-    if normalizer is not None:
-        rows = [{k: normalizer(v) for k, v in r.items()} for r in rows]
-    scores = classifier.predict_scores(task.inputs(rows))
-    return scores_frame(task, scores, rule.decide(scores))
+    return predictor.output_frame(*predictor.predict_rows(rows))
 
 
 def check_frame(task, frame: pd.DataFrame) -> None:
@@ -94,10 +89,3 @@ def _has_text(value) -> bool:
 
 def _reject(message: str):
     raise MlflowException(message, error_code=INVALID_PARAMETER_VALUE)
-
-
-def scores_frame(task, scores: np.ndarray, decided: np.ndarray) -> pd.DataFrame:
-    out = pd.DataFrame({"labels": task.label_names(decided)})
-    for j, lab in enumerate(task.labels):
-        out[f"score_{lab}"] = scores[:, j].astype(float)
-    return out

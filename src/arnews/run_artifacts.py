@@ -14,19 +14,21 @@ from mlflow.models import infer_signature
 from mlflow.types import ColSpec, DataType, Schema
 
 from arnews import tracking
-from arnews.pyfunc import scores_frame
+from arnews.predictor import Predictor
+from arnews.pyfunc import predict_frame
 from arnews.reports import confusion_figure
 from arnews.tasks.metrics import text_report
 
-# What the logged pyfunc needs at load time; the arnews code itself travels with it.
-RUNTIME_PACKAGES = ("mlflow", "torch", "transformers", "tokenizers", "datasets", "scikit-learn",
-                    "scipy", "pandas", "numpy", "pyarabic", "hydra-core", "omegaconf", "joblib")
+# What every logged model needs at load time (the arnews code itself travels with it);
+# each classifier adds its own (Classifier.requirements): torch and transformers for a
+# transformer, scikit-learn for a baseline, never Hydra.
+BASE_REQUIREMENTS = ("mlflow", "pandas", "numpy")
 
 
 def requirements(extra: tuple[str, ...] = ()) -> list[str]:
-    """Pinned runtime packages, plus ``extra`` ones the model needs (e.g. arabert)."""
+    """Pinned base packages, plus the ``extra`` ones the model needs, each once."""
     reqs = []
-    for name in RUNTIME_PACKAGES + tuple(extra):
+    for name in dict.fromkeys(BASE_REQUIREMENTS + tuple(extra)):
         try:
             reqs.append(f"{name}=={version(name).split('+')[0]}")
         except PackageNotFoundError:
@@ -34,15 +36,16 @@ def requirements(extra: tuple[str, ...] = ()) -> list[str]:
     return reqs
 
 
-def log_evaluation(task, split: str, rows: list[dict], y: np.ndarray, scores: np.ndarray,
+def log_evaluation(predictor: Predictor, split: str, rows: list[dict], y: np.ndarray, scores: np.ndarray,
                    decided: np.ndarray) -> None:
     """Classification report, confusion figure and per-example predictions of one split."""
+    task = predictor.task
     mlflow.log_text(text_report(y, decided, task.labels, task.multi_label),
                     f"reports/{split}_classification_report.txt")
     fig = confusion_figure(y, decided, task.labels, task.multi_label, title=split)
     mlflow.log_figure(fig, f"reports/{split}_confusion.png")
     plt.close(fig)
-    frame = scores_frame(task, scores, decided)
+    frame = predictor.output_frame(scores, decided)
     gold = task.label_names(y)
     if task.multi_label:
         frame["labels"] = ["|".join(labs) for labs in frame["labels"]]
@@ -53,26 +56,22 @@ def log_evaluation(task, split: str, rows: list[dict], y: np.ndarray, scores: np
     mlflow.log_text(frame.to_csv(index=False), f"predictions/{split}.csv")
 
 
-def log_trained_model(task, classifier, rule, normalize: dict | None, example_rows: list[dict],
-                      name: str = "model", register: str | None = None):
-    """Save the classifier with its task and decision rule as an MLflow pyfunc model
-    named ``name`` (``runs:/<run_id>/<name>``), registered as ``register`` if given."""
+def log_trained_model(predictor: Predictor, example_rows: list[dict], name: str = "model",
+                      register: str | None = None):
+    """Save the predictor (classifier, task, decision rule, normaliser) as an MLflow pyfunc
+    model named ``name`` (``runs:/<run_id>/<name>``), registered as ``register`` if given."""
+    task, classifier = predictor.task, predictor.classifier
     # Every pair field (claim and target) is an optional column: a target-stance model
     # reads `target`, and the signature must not drop it.
     fields = list(dict.fromkeys(task.pair_fields + task.text_fields))
     example = pd.DataFrame([{f: str(r.get(f, "")) for f in fields} for r in example_rows])
-    scores = classifier.predict_scores(task.inputs(example.to_dict("records")))
-    output = scores_frame(task, scores, rule.decide(scores))
+    output = predict_frame(predictor, example)
     with tempfile.TemporaryDirectory() as tmp:
         saved = classifier.save(Path(tmp) / "classifier")
-        meta = {"task": task.to_meta(), "normalize": normalize,
-                "thresholds": None if rule.thresholds is None else rule.thresholds.tolist()}
         meta_file = Path(tmp) / "task.json"
-        meta_file.write_text(json.dumps(meta, ensure_ascii=False, indent=2))
-        # AraBERT's preprocessing runs inside the served model, so serving needs its package.
-        extra = ("arabert",) if str(getattr(classifier, "preprocess", None) or "").startswith("arabert") else ()
+        meta_file.write_text(json.dumps(predictor.to_meta(), ensure_ascii=False, indent=2))
         return tracking.log_model(saved, meta_file, example, input_signature(task, example, output),
-                                  requirements(extra), name=name, register=register)
+                                  requirements(classifier.requirements), name=name, register=register)
 
 
 def input_signature(task, example: pd.DataFrame, output: pd.DataFrame):

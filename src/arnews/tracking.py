@@ -34,13 +34,18 @@ MODEL_URI_TAG = "model_uri"  # runs:/<run_id>/<task>-<model> of the run's logged
 def flatten(cfg: DictConfig | dict, prefix: str = "") -> dict[str, str]:
     """Nested config → ``{"model.training.learning_rate": "5e-4", ...}``.
 
-    >>> flatten({"a": {"b": 1, "c": [1, 2]}, "d": None})
+    Hydra's instantiation keys (``_target_``, ``_partial_``) are code, not settings, and
+    are left out.
+
+    >>> flatten({"a": {"b": 1, "c": [1, 2], "_target_": "f"}, "d": None})
     {'a.b': '1', 'a.c': '[1, 2]', 'd': 'None'}
     """
     if isinstance(cfg, DictConfig):
         cfg = OmegaConf.to_container(cfg, resolve=True)
     out = {}
     for key, value in cfg.items():
+        if str(key).startswith("_") and str(key).endswith("_"):
+            continue
         name = f"{prefix}{key}"
         if isinstance(value, dict) and value:
             out.update(flatten(value, f"{name}."))

@@ -11,26 +11,23 @@ from __future__ import annotations
 
 import logging
 import shutil
-from dataclasses import asdict
 from pathlib import Path
 
 import mlflow
-import torch
 from omegaconf import DictConfig, OmegaConf
-from transformers import set_seed
 
 from arnews import tracking
-from arnews.data import build_normalizer, load_splits
+from arnews.components import (build_classifier, build_normalizer, build_task, build_trainer, load_data,
+                               refuse_unlabelled)
 from arnews.data.leakage_guard import guard_leakage
-from arnews.models import build_classifier
+from arnews.predictor import Predictor
 from arnews.resume import CHECKPOINT_TAG, last_checkpoint, prepare_resume
 from arnews.run_artifacts import (describe_run, log_diagnostics, log_evaluation, log_headline_metrics,
                                   log_trained_model)
 from arnews.run_context import output_dir, run_tags
 from arnews.run_datasets import data_source, log_datasets, split_datasets
 from arnews.summary import run_summary
-from arnews.tasks import DecisionRule, build_task
-from arnews.tasks.metrics import compute_metrics
+from arnews.tasks import DecisionRule
 
 log = logging.getLogger(__name__)
 
@@ -40,17 +37,21 @@ def train(cfg: DictConfig) -> float:
     resumed = prepare_resume(cfg) if cfg.get("resume") else None
     if resumed is not None:
         cfg = resumed.cfg  # the interrupted run's own config
-    set_seed(cfg.seed)
-    if cfg.trainer.get("num_threads"):
+    refuse_unlabelled(cfg.data)
+    seed_everything(cfg.seed)
+    trainer = build_trainer(cfg.trainer)
+    if trainer.num_threads:
         # Parallel sweep jobs each spinning 2+ OpenMP threads on 2 cores run many
         # times slower than one thread each: let the user cap it per job.
-        torch.set_num_threads(int(cfg.trainer.num_threads))
+        import torch
+
+        torch.set_num_threads(int(trainer.num_threads))
 
     normalizer = build_normalizer(cfg.normalize)
-    splits = load_splits(cfg.data, seed=cfg.seed, normalizer=normalizer)
+    splits = load_data(cfg.data, seed=cfg.seed, normalizer=normalizer)
     task = build_task(cfg.task)
     task.setup(splits)
-    leakage = guard_leakage(splits, cfg.data.get("leakage"))
+    leakage = guard_leakage(splits, **cfg.data.leakage)
     inputs = {s: task.inputs(rows) for s, rows in splits.items()}
     targets = {s: task.targets(rows) for s, rows in splits.items()}
     log.info("task=%s labels=%s multi_label=%s", task.name, task.labels, task.multi_label)
@@ -68,44 +69,60 @@ def train(cfg: DictConfig) -> float:
         else:
             checkpoints = resumed.checkpoint_dir
         try:
-            classifier = build_classifier(
-                cfg.model, cfg.trainer, cfg.long_text, task.labels, task.multi_label,
-                train_texts=inputs["train"].joined(), output_dir=checkpoints,
-                cache_dir=cfg.paths.cache_dir, seed=cfg.seed)
+            classifier = build_classifier(cfg, task, train_texts=inputs["train"].joined(),
+                                          output_dir=checkpoints)
             classifier.fit(inputs["train"], targets["train"], inputs["dev"], targets["dev"],
                            log_metrics=tracking.log_metrics, resume=resumed is not None)
         except KeyboardInterrupt:
             # Re-raised with the way back in it: the entry point prints this one line.
             raise KeyboardInterrupt(f"MLflow run {run.info.run_id} ended KILLED"
                                     f"{_resume_hint(cfg, run, checkpoints)}") from None
-        if checkpoints.exists() and not cfg.trainer.get("keep_checkpoints", False):
+        if checkpoints.exists() and not trainer.keep_checkpoints:
             shutil.rmtree(checkpoints, ignore_errors=True)
             mlflow.set_tag(CHECKPOINT_TAG, "(removed: the run finished; its model is the artifact)")
 
-        scores = {s: classifier.predict_scores(inputs[s]) for s in ("dev", "test")}
         # The decision rule sees dev only: test stays untouched until the final score.
-        rule = DecisionRule(task.multi_label, tune=cfg.model.tune_thresholds)
-        rule.fit(scores["dev"], targets["dev"])
+        predictor = Predictor(task, classifier, DecisionRule(task.multi_label, tune=classifier.tune_thresholds),
+                              normalizer)
+        dev_scores = predictor.scores(inputs["dev"])
+        predictor.rule.fit(dev_scores, targets["dev"])
 
         results, decided = {}, {}
         for split in ("dev", "test"):
-            decided[split] = rule.decide(scores[split])
-            results.update(compute_metrics(targets[split], decided[split], task.labels, task.multi_label,
-                                           prefix=f"{split}/"))
-            log_evaluation(task, split, splits[split], targets[split], scores[split], decided[split])
+            scores = dev_scores if split == "dev" else predictor.scores(inputs[split])
+            decided[split], split_results = predictor.evaluate(scores, targets[split], prefix=f"{split}/")
+            results.update(split_results)
+            log_evaluation(predictor, split, splits[split], targets[split], scores, decided[split])
         model_info = None
         if cfg.tracking.log_model:
-            normalize = None if normalizer is None else asdict(normalizer)
-            model_info = log_trained_model(task, classifier, rule, normalize, splits["test"][:3],
+            model_info = log_trained_model(predictor, splits["test"][:3],
                                            name=tracking.model_name(task.name, cfg.model.name),
                                            register=cfg.tracking.get("register"))
         log_headline_metrics(results, task.labels, datasets, model_info)  # first, linked to model and data
-        log_diagnostics(task, rule, leakage, splits)
+        log_diagnostics(task, predictor.rule, leakage, splits)
         describe_run(cfg, task, splits, results, targets["test"], decided["test"], leakage)
 
     print(run_summary(cfg.tracking.experiment, run.info.experiment_id, run.info.run_id, run.info.run_name,
                       cfg.tracking.uri, results, task.labels, tracking.runs_uri(model_info)))
     return results[cfg.optimized_metric]
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and, when it is already imported (a transformer run), torch.
+
+    ``transformers.set_seed`` does the same but importing it costs seconds that a
+    scikit-learn baseline never needs; the Trainer seeds torch again from
+    ``TrainingArguments.seed`` itself.
+    """
+    import random
+    import sys
+
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed)
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(seed)
 
 
 def _log_run_inputs(cfg: DictConfig, leakage, checkpoints: Path) -> None:

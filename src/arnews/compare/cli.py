@@ -15,7 +15,6 @@ import argparse
 import logging
 import os
 import shutil
-import sys
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +25,7 @@ from mlflow.tracking import MlflowClient
 from arnews.compare import charts, html_report, leaderboard
 from arnews.compare.groups import group_runs
 from arnews.compare.selection import RunFilter, load_predictions, parse_tag, select_runs
+from arnews.cli import report_user_error
 from arnews.errors import ArnewsError
 
 log = logging.getLogger("arnews.compare")
@@ -181,6 +181,5 @@ def main(argv: list[str] | None = None) -> int:
     try:
         run(args)
     except ArnewsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return report_user_error(exc)
     return 0

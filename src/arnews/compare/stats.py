@@ -28,6 +28,8 @@ import pandas as pd
 from sklearn.metrics import f1_score
 from sklearn.preprocessing import MultiLabelBinarizer
 
+from arnews.tasks.metrics import macro_f1
+
 SEP = "|"
 SCORE_PREFIX = "score_"
 
@@ -89,17 +91,6 @@ def encode(frame: pd.DataFrame, labels: list[str], multi_label: bool) -> tuple[n
         return tuple(mlb.fit_transform([split_labels(c) for c in frame[col]]) for col in ("gold", "predicted"))
     index = {lab: i for i, lab in enumerate(labels)}
     return tuple(np.array([index[str(c)] for c in frame[col]]) for col in ("gold", "predicted"))
-
-
-def macro_f1(y_true: np.ndarray, y_pred: np.ndarray, n_labels: int, multi_label: bool) -> float:
-    """Macro-F1 over all ``n_labels`` labels, exactly as training computes ``*/macro_f1``.
-
-    >>> macro_f1(np.array([0, 0, 1, 1]), np.array([0, 0, 1, 1]), 2, False)
-    1.0
-    """
-    if multi_label:
-        return float(f1_score(y_true, y_pred, average="macro", zero_division=0))
-    return float(f1_score(y_true, y_pred, labels=list(range(n_labels)), average="macro", zero_division=0))
 
 
 def table_macro_f1(frame: pd.DataFrame, multi_label: bool | None = None) -> float:

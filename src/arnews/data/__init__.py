@@ -1,10 +1,20 @@
-"""Loading data: readers, dev carving, normalisation, leakage checks."""
+"""Loading data: readers, dev carving, normalisation, leakage checks.
+
+Plain Python: a reader is any callable ``reader(splits=(...)) -> {split: [row, ...]}``
+(``arnews.data.readers``, ``arnews.data.jsonl``, ``arnews.data.demo``), e.g.::
+
+    from functools import partial
+    from arnews.data import load_splits
+    from arnews.data.jsonl import read_jsonl_dir
+    splits = load_splits(partial(read_jsonl_dir, "my_data"), seed=1)
+
+The entry points build the reader from ``conf/data`` with Hydra; nothing here sees
+a config object.
+"""
 from __future__ import annotations
 
 import logging
-
-from hydra.utils import instantiate
-from omegaconf import OmegaConf
+from typing import Callable
 
 from arnews.data.normalize import ArabicNormalizer
 from arnews.data.splits import carve_dev
@@ -15,26 +25,24 @@ log = logging.getLogger(__name__)
 TEXT_FIELDS = ("title", "text", "claim", "target")
 
 
-def build_normalizer(cfg) -> ArabicNormalizer | None:
-    """The configured normaliser, or None when ``normalize.enabled`` is false."""
-    if cfg is None or not cfg.get("enabled", True):
-        return None
-    opts = {k: v for k, v in OmegaConf.to_container(cfg, resolve=True).items() if k != "enabled"}
-    return ArabicNormalizer(**opts)
-
-
-def load_splits(data_cfg, splits=("train", "dev", "test"), seed: int = 0,
+def load_splits(reader: Callable[..., dict[str, list[dict]]], splits=("train", "dev", "test"),
+                seed: int = 0, dev_fraction: float = 0.1,
                 normalizer: ArabicNormalizer | None = None) -> dict[str, list[dict]]:
-    """Read the configured dataset and return the requested splits.
+    """Read the requested splits with ``reader``, check ids, carve a missing dev, normalise.
 
     A missing dev split is carved from train by group (claim), never from test.
     """
     read = tuple(dict.fromkeys(("train",) + tuple(splits))) if "dev" in splits else tuple(splits)
-    out = instantiate(data_cfg.reader, splits=read)
+    out = reader(splits=read)
     for split, rows in out.items():
         check_unique_ids(split, rows)
     if "dev" in splits and "dev" not in out:
-        out["train"], out["dev"] = carve_dev(out["train"], data_cfg.get("dev_fraction", 0.1), seed)
+        out["train"], out["dev"] = carve_dev(out["train"], dev_fraction, seed)
+    missing = [s for s in splits if s not in out]
+    if missing:
+        found = ", ".join(out) or "none"
+        raise ArnewsError(f"the dataset has no {' or '.join(missing)} split (it has: {found}); "
+                          "give it one, or use a dataset that has it")
     out = {s: out[s] for s in splits}
     if normalizer is not None:
         for rows in out.values():

@@ -9,15 +9,13 @@ from arnews.errors import ArnewsError
 log = logging.getLogger(__name__)
 
 
-def guard_leakage(splits: dict[str, list[dict]], cfg=None):
+def guard_leakage(splits: dict[str, list[dict]], near_threshold: float = 0.9, allow: bool = False):
     """Check exact and near duplicates across splits; raise on test-in-train leakage.
 
-    ``cfg`` is the ``data.leakage`` node: ``near_threshold`` and ``allow`` (train anyway,
-    with a warning). The report is returned so the run can log it.
+    ``allow`` trains anyway, with a warning (``data.leakage.allow=true``). The report is
+    returned so the run can log it.
     """
-    threshold = cfg.get("near_threshold", 0.9) if cfg else 0.9
-    allow = bool(cfg.get("allow", False)) if cfg else False
-    report = find_cross_split_duplicates(splits, near_threshold=threshold)
+    report = find_cross_split_duplicates(splits, near_threshold=near_threshold)
     if report.test_in_train:
         msg = (f"{report.test_in_train} test article(s) also appear in train "
                f"({report.summary()})")

@@ -1,17 +1,46 @@
-"""The small interface every model implements: fit, predict_scores, save, load."""
+"""The small interface every model implements: fit, predict_scores, save, load.
+
+A model config (``conf/model/*.yaml``) names a *factory* with ``_target_``; the entry
+layer instantiates it as a partial and calls it with a :class:`ModelContext`, what
+the run knows that the config does not::
+
+    factory = hydra.utils.instantiate(cfg.model)          # in train.py only
+    classifier = factory(context=ModelContext(labels, multi_label, seed=1))
+
+Without Hydra, call the factory yourself, e.g.
+``sklearn_classifier(ModelContext(["a", "b"], False), pipeline=tfidf_logreg)``.
+"""
 from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from arnews.models.long_text import LongTextConfig
+from arnews.models.settings import TrainerSettings
 from arnews.tasks.inputs import Inputs
 
 MetricsLogger = Callable[[dict, int], None]
 META_FILE = "arnews_model.json"
+
+
+@dataclass
+class ModelContext:
+    """What a run knows that a model config does not: the label space, the training
+    texts (to build a tokenizer from scratch), folders, devices and the seed."""
+
+    labels: list[str]
+    multi_label: bool
+    seed: int = 0
+    train_texts: list[str] = field(default_factory=list)
+    output_dir: Path = Path("checkpoints")
+    cache_dir: Path | None = None
+    trainer: TrainerSettings = field(default_factory=TrainerSettings)
+    long_text: LongTextConfig = field(default_factory=LongTextConfig)
 
 
 class Classifier(ABC):
@@ -23,6 +52,11 @@ class Classifier(ABC):
     """
 
     kind: str = ""
+    # pip packages the logged model needs to load and predict, besides mlflow, pandas
+    # and numpy; the logged model's requirements list only these (pinned).
+    requirements: tuple[str, ...] = ()
+    # multi-label: choose per-label thresholds on dev (False keeps 0.5, e.g. majority)
+    tune_thresholds: bool = True
 
     def __init__(self, labels: list[str], multi_label: bool):
         self.labels = list(labels)
@@ -50,6 +84,7 @@ class Classifier(ABC):
         path.mkdir(parents=True, exist_ok=True)
         self._save_weights(path)
         meta = {"kind": self.kind, "labels": self.labels, "multi_label": self.multi_label,
+                "tune_thresholds": self.tune_thresholds,
                 **self._extra_meta()}
         (path / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2))
         return path

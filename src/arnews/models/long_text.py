@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from arnews.errors import ArnewsError
 from arnews.tasks.inputs import Inputs
 
 log = logging.getLogger(__name__)
@@ -33,9 +34,9 @@ class LongTextConfig:
 
     def __post_init__(self):
         if self.strategy not in STRATEGIES:
-            raise ValueError(f"long_text.strategy={self.strategy!r}; choose one of {STRATEGIES}")
+            raise ArnewsError(f"long_text.strategy={self.strategy!r}; choose one of {', '.join(STRATEGIES)}")
         if self.pooling not in ("mean", "max"):
-            raise ValueError(f"long_text.pooling={self.pooling!r}; choose mean or max")
+            raise ArnewsError(f"long_text.pooling={self.pooling!r}; choose mean or max")
 
 
 def _head_tail(tokenizer, texts: list[str], budgets: list[int], head_fraction: float) -> list[str]:

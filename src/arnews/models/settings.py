@@ -5,13 +5,17 @@ parameter, not the config key that set it; ``TrainingArguments`` accepts a strin
 learning rate or a negative epoch count and fails (or trains nothing) much later.
 Both are turned here into an :class:`ArnewsError` naming ``model.pipeline.<key>`` or
 ``model.training.<key>``.
+
+``TrainerSettings`` (the ``trainer`` config group: device, precision, threads) and
+``training_arguments`` (a model's recipe adjusted by them) live here too.
+transformers is imported only when training arguments are checked, so the
+scikit-learn baselines never load it.
 """
 from __future__ import annotations
 
 import dataclasses
 import re
-
-from transformers import TrainingArguments
+from dataclasses import dataclass, field
 
 from arnews.errors import ArnewsError
 
@@ -45,6 +49,8 @@ def check_training_args(args: dict, keys: dict[str, str]) -> None:
     ...
     arnews.errors.ArnewsError: model.training.learning_rate='abc': must be a number; fix the override or the config file
     """
+    from transformers import TrainingArguments
+
     kinds = {f.name: f.type for f in dataclasses.fields(TrainingArguments)}
     for name, value in args.items():
         key = f"{keys.get(name, name)}={value!r}"
@@ -74,3 +80,39 @@ def _wrong_type(kind, value) -> str | None:
         if kind is int and not isinstance(value, int):
             return "must be a whole number"
     return None
+
+
+@dataclass
+class TrainerSettings:
+    """Where and how transformers train: the ``trainer`` config group (cpu, gpu).
+
+    ``args`` go to ``TrainingArguments`` on top of the model's recipe; ``batch_scale``
+    multiplies the recipe's per-device batch sizes (a GPU takes larger batches).
+    """
+
+    args: dict = field(default_factory=dict)
+    batch_scale: int = 1
+    num_threads: int | None = None     # torch CPU threads per process (None: all cores)
+    deterministic: bool = False        # TrainingArguments.full_determinism
+    keep_checkpoints: bool = False     # keep a finished run's epoch checkpoints
+
+
+def training_arguments(recipe: dict, trainer: TrainerSettings | None, seed: int) -> dict:
+    """A model's ``TrainingArguments`` recipe, adjusted by the trainer settings and checked.
+
+    >>> training_arguments({"per_device_train_batch_size": 8}, TrainerSettings(batch_scale=2), 1)
+    {'per_device_train_batch_size': 16, 'seed': 1}
+    """
+    trainer = trainer or TrainerSettings()
+    args, device = dict(recipe), dict(trainer.args)
+    keys = {**{k: f"model.training.{k}" for k in args}, **{k: f"trainer.args.{k}" for k in device}}
+    check_training_args({**args, **device, "seed": seed}, keys)
+    for key in ("per_device_train_batch_size", "per_device_eval_batch_size"):
+        if key in args:
+            args[key] = int(args[key]) * int(trainer.batch_scale)
+    args.update(device)
+    args["seed"] = seed
+    if trainer.deterministic:
+        # torch.use_deterministic_algorithms + cuDNN/cuBLAS settings, applied by the Trainer.
+        args["full_determinism"] = True
+    return args

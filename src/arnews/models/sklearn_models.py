@@ -1,11 +1,13 @@
 """scikit-learn baselines behind the Classifier interface.
 
-Each baseline is a Pipeline built by a factory named in ``conf/model``; the
-factories take ``multi_label`` so that one config serves topics (one-vs-rest) and
-single-label tasks alike.
+Each baseline is a Pipeline built by a factory (``tfidf_logreg``, ``majority``, ...)
+that takes ``multi_label``, so that one config serves topics (one-vs-rest) and
+single-label tasks alike. ``conf/model`` names ``sklearn_classifier`` with one of them
+as its ``pipeline``. Nothing here imports torch or transformers.
 
+>>> from arnews.models.base import ModelContext
 >>> from arnews.tasks.inputs import Inputs
->>> clf = SklearnClassifier(tfidf_logreg(multi_label=False), ["a", "b"], False)
+>>> clf = sklearn_classifier(ModelContext(["a", "b"], False), pipeline=tfidf_logreg)
 >>> _ = clf.fit(Inputs(["قط", "كلب"] * 3), np.array([0, 1] * 3), Inputs(["قط"]), np.array([0]))
 >>> clf.predict_scores(Inputs(["قط"])).shape
 (1, 2)
@@ -26,7 +28,8 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import LinearSVC
 from sklearn.utils._param_validation import InvalidParameterError
 
-from arnews.models.base import Classifier
+from arnews.models.base import Classifier, ModelContext
+from arnews.errors import ArnewsError
 from arnews.models.settings import bad_pipeline_parameter
 from arnews.tasks.inputs import Inputs
 
@@ -78,10 +81,25 @@ def majority(multi_label: bool):
                      ("clf", _wrap(clf, multi_label))])
 
 
+def sklearn_classifier(context: ModelContext, pipeline, name: str = "",
+                       tune_thresholds: bool = True) -> "SklearnClassifier":
+    """The Classifier for ``pipeline``, a factory called with ``multi_label``, or a
+    ``functools.partial`` of one (what Hydra makes of ``model.pipeline``)."""
+    settings = dict(getattr(pipeline, "keywords", {}))  # the model.pipeline keys, for errors
+    try:
+        built = pipeline(multi_label=context.multi_label)
+    except TypeError as exc:
+        raise ArnewsError(f"model.pipeline: {exc}; fix the override or conf/model/{name or '<model>'}.yaml") from None
+    classifier = SklearnClassifier(built, context.labels, context.multi_label, settings=settings)
+    classifier.tune_thresholds = tune_thresholds
+    return classifier
+
+
 class SklearnClassifier(Classifier):
     """Adapter from a scikit-learn Pipeline to the Classifier interface."""
 
     kind = "sklearn"
+    requirements = ("scikit-learn", "scipy", "joblib")
 
     def __init__(self, pipeline, labels, multi_label, settings: dict | None = None):
         super().__init__(labels, multi_label)

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from datasets import Dataset
 from scipy.special import expit, softmax
+from sklearn.utils.class_weight import compute_class_weight
 from transformers import (AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding,
                           EarlyStoppingCallback, Trainer, TrainerCallback, TrainingArguments)
 
@@ -107,23 +108,29 @@ class _WeightedLossTrainer(Trainer):
         return (loss, outputs) if return_outputs else loss
 
 
-def balanced_weights(y: np.ndarray, multi_label: bool) -> np.ndarray:
-    """Inverse-frequency class weights, or negative/positive ratios per label.
+def balanced_weights(y: np.ndarray, multi_label: bool, n_labels: int) -> np.ndarray:
+    """scikit-learn's balanced class weights, or negative/positive ratios per label.
 
-    >>> balanced_weights(np.array([0, 0, 0, 1]), False).round(2).tolist()
-    [0.67, 2.0]
+    A class absent from ``y`` gets weight 1 (it contributes no loss anyway).
+
+    >>> balanced_weights(np.array([0, 0, 0, 1]), False, 3).round(2).tolist()
+    [0.67, 2.0, 1.0]
     """
     if multi_label:
         pos = y.sum(axis=0).clip(min=1)
         return ((len(y) - pos) / pos).clip(max=20.0)
-    counts = np.bincount(y, minlength=y.max() + 1).clip(min=1)
-    return len(y) / (len(counts) * counts)
+    present = np.unique(y)
+    weights = np.ones(n_labels)
+    weights[present] = compute_class_weight("balanced", classes=present, y=y)
+    return weights
 
 
 class TransformerClassifier(Classifier):
     """A sequence classifier fine-tuned with ``transformers.Trainer``."""
 
     kind = "transformer"
+    requirements = ("torch", "transformers", "tokenizers", "safetensors", "scipy", "scikit-learn",
+                    "datasets")
 
     def __init__(self, labels, multi_label, pretrained: str, max_length: int = 256,
                  long_text: LongTextConfig | None = None, training_args: dict | None = None,
@@ -137,6 +144,9 @@ class TransformerClassifier(Classifier):
         self.select_by = select_by
         self.preprocess = preprocess
         self._preprocess = build_preprocessor(preprocess)
+        if str(preprocess or "").startswith("arabert"):
+            # AraBERT's preprocessing runs inside the served model: serving needs its package.
+            self.requirements = self.requirements + ("arabert",)
         self.pretrained = str(pretrained)
         self.long_text = long_text or LongTextConfig()
         self.training_args = dict(training_args or {})
@@ -232,7 +242,7 @@ class TransformerClassifier(Classifier):
                       callbacks=[EarlyStoppingCallback(self.early_stopping_patience),
                                  _EpochMetricsToTracker(log_metrics)])
         if self.class_weights == "balanced":
-            weights = torch.tensor(balanced_weights(y_train, self.multi_label), dtype=torch.float32)
+            weights = torch.tensor(balanced_weights(y_train, self.multi_label, len(self.labels)), dtype=torch.float32)
             log.info("class weights: %s", dict(zip(self.labels, weights.round(decimals=2).tolist())))
             trainer = _WeightedLossTrainer(**kwargs, loss_weights=weights, multi_label=self.multi_label)
         elif self.class_weights in (None, "none"):

@@ -13,16 +13,12 @@ class Inputs:
     ``first`` is the text for single-text tasks, or the claim/target for pair tasks;
     ``second`` is the article for pair tasks (the only side that may be truncated).
 
-    >>> Inputs(["claim"], ["article"]).is_pair
-    True
+    >>> len(Inputs(["claim"], ["article"]))
+    1
     """
 
     first: list[str]
     second: list[str] | None = None
-
-    @property
-    def is_pair(self) -> bool:
-        return self.second is not None
 
     def __len__(self) -> int:
         return len(self.first)

@@ -10,6 +10,18 @@ import numpy as np
 from sklearn.metrics import accuracy_score, classification_report, f1_score, precision_recall_fscore_support
 
 
+def macro_f1(y_true: np.ndarray, y_pred: np.ndarray, n_labels: int, multi_label: bool) -> float:
+    """Macro-F1 over all ``n_labels`` labels (a label never predicted nor present counts
+    as 0): the one definition behind ``*/macro_f1`` and compare.py's intervals.
+
+    >>> macro_f1(np.array([0, 0, 1, 1]), np.array([0, 0, 1, 1]), 3, False)
+    0.6666666666666666
+    """
+    if multi_label:
+        return float(f1_score(y_true, y_pred, average="macro", zero_division=0))
+    return float(f1_score(y_true, y_pred, labels=list(range(n_labels)), average="macro", zero_division=0))
+
+
 def compute_metrics(y_true: np.ndarray, y_pred: np.ndarray, labels: list[str], multi_label: bool,
                     prefix: str = "") -> dict[str, float]:
     """All metrics for one split.
@@ -22,11 +34,11 @@ def compute_metrics(y_true: np.ndarray, y_pred: np.ndarray, labels: list[str], m
     out = {}
     if multi_label:
         out["micro_f1"] = f1_score(y_true, y_pred, average="micro", zero_division=0)
-        out["macro_f1"] = f1_score(y_true, y_pred, average="macro", zero_division=0)
+        out["macro_f1"] = macro_f1(y_true, y_pred, len(labels), True)
         out["subset_accuracy"] = accuracy_score(y_true, y_pred)
         p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, average=None, zero_division=0)
     else:
-        out["macro_f1"] = f1_score(y_true, y_pred, labels=idx, average="macro", zero_division=0)
+        out["macro_f1"] = macro_f1(y_true, y_pred, len(labels), False)
         out["accuracy"] = accuracy_score(y_true, y_pred)
         p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, labels=idx, average=None,
                                                      zero_division=0)

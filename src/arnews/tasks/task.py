@@ -151,11 +151,3 @@ class Task:
     @classmethod
     def from_meta(cls, meta: dict) -> "Task":
         return cls(**meta)
-
-
-def build_task(cfg) -> Task:
-    """Task from the ``task`` config node (see ``conf/task``)."""
-    labels = list(cfg.labels) if cfg.get("labels") else None
-    return Task(name=cfg.name, text_fields=list(cfg.text_fields),
-                label_fields=list(cfg.label_fields),
-                pair_fields=list(cfg.get("pair_fields") or []), labels=labels)

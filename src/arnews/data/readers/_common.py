@@ -1,27 +1,19 @@
-"""Helpers shared by the dataset readers: paths, CSV with line numbers, labels,
-reproducible group-aware splits, and mapping foreign columns onto our schema."""
+"""Helpers shared by the dataset readers: paths, CSV with line numbers, labels, and
+mapping foreign columns onto our schema. Splitting lives in :mod:`arnews.data.splits`."""
 from __future__ import annotations
 
 import csv
 import gzip
 import hashlib
 import json
-from collections import defaultdict
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Iterable, Iterator
 
-import numpy as np
-from omegaconf import OmegaConf
 
 from arnews.errors import ArnewsError
 
 SCHEMA_FIELDS = ("id", "title", "text", "topic", "topics", "stance", "claim", "claim_id", "target")
 LABEL_FIELDS = ("topic", "topics", "stance")
-
-
-def plain(value):
-    """Hydra passes dict/list options as OmegaConf containers; readers want plain ones."""
-    return OmegaConf.to_container(value, resolve=True) if OmegaConf.is_config(value) else value
 
 
 def existing_dir(path, dataset: str, get_it: str) -> Path:
@@ -102,7 +94,6 @@ def read_csv(path: Path, required: Iterable[str] = (), delimiter: str = ","
 def label_names_of(names):
     """``label_names`` as given in a config: a list (index -> name) or a mapping whose
     keys are compared as text, since CSV cells are text and YAML keys may be ints."""
-    names = plain(names)
     return {str(k): v for k, v in names.items()} if isinstance(names, dict) else names
 
 
@@ -127,43 +118,6 @@ def decode_label(value, field: str, names, where: str, option: str = "label_name
 def keep(out: dict[str, list[dict]], splits: Iterable[str]) -> dict[str, list[dict]]:
     """Only the requested splits that exist, in the requested order."""
     return {s: out[s] for s in splits if s in out}
-
-
-def stratified_group_split(rows: list[dict], stratum: Callable[[dict], str],
-                           group: Callable[[dict], str], dev_fraction: float,
-                           test_fraction: float, seed: int) -> dict[str, list[dict]]:
-    """Split rows into train/dev/test by whole groups, stratified by ``stratum``.
-
-    Groups (e.g. copies of one text) never straddle splits. Within each stratum the
-    groups are shuffled with ``seed`` and cut by the fractions, so the label mix is
-    the same in every split and the result does not depend on file order.
-
-    >>> rows = [{"id": str(i), "y": "ab"[i % 2]} for i in range(20)]
-    >>> out = stratified_group_split(rows, lambda r: r["y"], lambda r: r["id"], 0.1, 0.2, 0)
-    >>> [len(out[s]) for s in ("train", "dev", "test")]
-    [14, 2, 4]
-    """
-    if not (0 <= dev_fraction < 1 and 0 <= test_fraction < 1 and dev_fraction + test_fraction < 1):
-        raise ArnewsError(f"dev_fraction={dev_fraction}, test_fraction={test_fraction}: each "
-                          "must be in [0, 1) and together below 1")
-    members: dict[str, list[dict]] = defaultdict(list)
-    for row in rows:
-        members[group(row)].append(row)
-    by_stratum: dict[str, list[str]] = defaultdict(list)
-    for key in sorted(members):
-        by_stratum[stratum(members[key][0])].append(key)
-    rng = np.random.default_rng(seed)
-    chosen: dict[str, str] = {}
-    for name in sorted(by_stratum):
-        keys = [by_stratum[name][i] for i in rng.permutation(len(by_stratum[name]))]
-        n_test = int(len(keys) * test_fraction + 0.5)
-        n_dev = int(len(keys) * dev_fraction + 0.5)
-        for i, key in enumerate(keys):
-            chosen[key] = "test" if i < n_test else "dev" if i < n_test + n_dev else "train"
-    out: dict[str, list[dict]] = {"train": [], "dev": [], "test": []}
-    for row in rows:
-        out[chosen[group(row)]].append(row)
-    return out
 
 
 def resolve_columns(available: list[str], columns: dict | None, source: str) -> dict[str, str]:

@@ -33,7 +33,8 @@ import logging
 import re
 
 from arnews.data.leakage import duplicate_groups
-from arnews.data.readers._common import existing_dir, keep, stratified_group_split
+from arnews.data.readers._common import existing_dir, keep
+from arnews.data.splits import stratified_group_split
 from arnews.errors import ArnewsError
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from arnews.data.readers._common import (LABEL_FIELDS, keep, label_names_of, plain,
+from arnews.data.readers._common import (LABEL_FIELDS, keep, label_names_of,
                                          resolve_columns, to_row)
 from arnews.errors import ArnewsError
 
@@ -67,7 +67,7 @@ def read_hf(path: str | None = None, splits=("train", "dev", "test"), dataset: s
     name = str(dataset or path or "")
     if not name or name == "???":
         raise ArnewsError("data.path is not set; set data.path=<hub id or local dataset folder>")
-    split_map = {**DEFAULT_SPLIT_MAP, **(plain(split_map) or {})}
+    split_map = {**DEFAULT_SPLIT_MAP, **(split_map or {})}
     loaded = _load(name, config_name)
     available = list(loaded.keys()) if hasattr(loaded, "keys") else ["train"]
     out = {}
@@ -80,7 +80,7 @@ def read_hf(path: str | None = None, splits=("train", "dev", "test"), dataset: s
                               f"{', '.join(available)}); set data.reader.split_map.{split}=<split>")
         part = loaded[source] if hasattr(loaded, "keys") else loaded
         where = f"{name}[{source}]"
-        mapping = resolve_columns(list(part.column_names), plain(columns), where)
+        mapping = resolve_columns(list(part.column_names), columns, where)
         names = {}
         for field in LABEL_FIELDS:
             if field in mapping:

@@ -29,8 +29,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from arnews.data.leakage import duplicate_groups
-from arnews.data.readers._common import (existing_dir, existing_file, keep, read_csv,
-                                         stratified_group_split)
+from arnews.data.readers._common import (existing_dir, existing_file, keep, read_csv)
+from arnews.data.splits import stratified_group_split
 from arnews.errors import ArnewsError
 
 LABELS = ("favor", "against", "none")

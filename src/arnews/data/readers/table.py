@@ -22,7 +22,7 @@ from pathlib import Path
 
 from arnews.data.jsonl import read_jsonl_file
 from arnews.data.readers._common import (LABEL_FIELDS, existing_dir, keep, label_names_of,
-                                         not_utf8, plain, read_csv, resolve_columns, to_row)
+                                         not_utf8, read_csv, resolve_columns, to_row)
 from arnews.errors import ArnewsError
 
 FORMATS = ".csv, .tsv, .json, .jsonl(.gz), .parquet"
@@ -79,7 +79,7 @@ def read_table(path: str, splits=("train", "dev", "test"), train: str = "train.c
         records = _records(file, delimiter)
         if not records:
             raise ArnewsError(f"{file}: the file holds no rows")
-        mapping = resolve_columns(list(records[0][1]), plain(columns), str(file))
+        mapping = resolve_columns(list(records[0][1]), columns, str(file))
         names = {f: label_names_of(label_names) for f in LABEL_FIELDS if f in mapping}
         out[split] = [to_row(r, mapping, names, where, f"{split}-{i}", label_sep)
                       for i, (where, r) in enumerate(records)]
