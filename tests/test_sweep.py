@@ -23,7 +23,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from arnews.sweep import MlflowSweepCallback, model_space
+from arnews.sweep import MlflowSweepCallback, sweep_params
 from arnews.tracking import PARENT_RUN_ENV
 from conftest import CONF, ROOT, TINY_BERT
 
@@ -56,7 +56,7 @@ class Sweep:
         return self
 
 
-def launch(folder: Path, data_dir: Path, *overrides: str) -> Sweep:
+def launch(folder: Path, data_dir: Path, *overrides: str, **popen) -> Sweep:
     """Start ``python train.py <overrides>`` in ``folder`` with its own SQLite store."""
     folder.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items()
@@ -72,7 +72,7 @@ def launch(folder: Path, data_dir: Path, *overrides: str) -> Sweep:
             # with these long tmp paths it can pass the 255-character file name limit.
             "hydra.sweep.subdir=${hydra.job.num}"]
     with open(folder / "log.txt", "w") as log:
-        proc = subprocess.Popen(args, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(args, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT, **popen)
     return Sweep(folder, proc)
 
 
@@ -86,11 +86,11 @@ def wait_for_line(sweep: Sweep, text: str) -> None:
 
 @pytest.fixture(scope="module")
 def sweeps(tmp_path_factory, tiny_topic_dir) -> dict[str, Sweep]:
-    """Five invocations, run at once; each test reads back the store of one of them."""
+    """Seven invocations, run at once; each test reads back the store of one of them."""
     base = tmp_path_factory.mktemp("sweeps")
     started = {
         # Basic launcher, jobs in this process: the target command of the README.
-        "optuna": launch(base / "optuna", tiny_topic_dir, "-m", "hparams_search=optuna",
+        "optuna": launch(base / "optuna", tiny_topic_dir, "-m", "hparams_search=tfidf",
                          "model=tfidf_logreg"),
         # Two worker processes writing to one SQLite file at the same time.
         "joblib": launch(base / "joblib", tiny_topic_dir, "-m", "hydra/launcher=joblib",
@@ -104,11 +104,16 @@ def sweeps(tmp_path_factory, tiny_topic_dir) -> dict[str, Sweep]:
                        "model.training.num_train_epochs=1",
                        "model.training.learning_rate=1e-3,2e-3,3e-3,4e-3"),
         "killed": launch(base / "killed", tiny_topic_dir, "-m", "model=majority", "seed=1,2"),
+        # Ctrl-C. A shell without job control starts background commands with SIGINT
+        # ignored, and Python then keeps ignoring it: give this one the default back.
+        "ctrl_c": launch(base / "ctrl_c", tiny_topic_dir, "-m", "model=majority", "seed=1,2",
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)),
         "single": launch(base / "single", tiny_topic_dir, "model=majority"),
     }
     try:
-        wait_for_line(started["killed"], "MLflow parent run")
-        started["killed"].proc.send_signal(signal.SIGTERM)
+        for name, signum in (("killed", signal.SIGTERM), ("ctrl_c", signal.SIGINT)):
+            wait_for_line(started[name], "MLflow parent run")
+            started[name].proc.send_signal(signum)
         return {name: sweep.wait() for name, sweep in started.items()}
     finally:
         for sweep in started.values():
@@ -139,10 +144,23 @@ def test_optuna_sweep_is_one_parent_with_a_child_per_trial(sweeps):
     assert parent.info.status == "FINISHED"
     assert parent.info.run_name.startswith("sweep-topic-jsonl-")
     assert parent.data.tags["sweeper"] == "optuna"
-    assert "hparams_search=optuna" in parent.data.tags["overrides"]
-    assert "model.pipeline.C" in json.loads(parent.data.tags["sweep_params"])
+    assert "hparams_search=tfidf" in parent.data.tags["overrides"]
     assert [c.info.status for c in children] == ["FINISHED"] * 4
     assert len({c.data.params["model.pipeline.C"] for c in children}) == 4, "trials repeat C"
+
+
+def test_optuna_searches_the_space_of_the_yaml_file(sweeps):
+    # The space comes from conf/hparams_search/tfidf.yaml alone: the parent records it
+    # as written there, and every trial's C lies in its range.
+    space = OmegaConf.load(CONF / "hparams_search" / "tfidf.yaml").hydra.sweeper.params
+    space = OmegaConf.to_container(space)
+    assert space == {"model.pipeline.C": "tag(log, interval(0.01, 100))"}
+    parent, children = runs(sweeps["optuna"])
+    assert json.loads(parent.data.tags["sweep_params"]) == space
+    low, high = _interval(space["model.pipeline.C"])
+    cs = [float(c.data.params["model.pipeline.C"]) for c in children]
+    assert all(low <= c <= high for c in cs), cs
+    assert 10.0 not in cs, "a trial ran the recipe's C: the space was not searched"
 
 
 def test_optuna_logs_the_best_trial_on_the_parent(sweeps):
@@ -210,9 +228,11 @@ def test_a_failing_job_marks_the_parent_failed(sweeps):
         "1": "FINISHED", "-1": "FAILED"}
 
 
-def test_sigterm_marks_the_parent_killed(sweeps):
-    parent, _ = runs(sweeps["killed"])
-    assert parent.info.status == "KILLED", sweeps["killed"].log[-3000:]
+@pytest.mark.parametrize("name", ["killed", "ctrl_c"], ids=["SIGTERM", "SIGINT"])
+def test_an_interrupt_marks_the_parent_killed(sweeps, name):
+    parent, children = runs(sweeps[name])
+    assert parent.info.status == "KILLED", sweeps[name].log[-3000:]
+    assert all(c.info.status != "RUNNING" for c in children)
 
 
 def test_a_single_run_has_no_parent(sweeps):
@@ -244,35 +264,93 @@ def test_single_runs_do_not_set_a_parent(monkeypatch):
     assert PARENT_RUN_ENV not in os.environ
 
 
-def _optuna_cfg(model: str):
+def _interval(sweep: str) -> tuple[float, float]:
+    """The bounds of ``interval(a, b)``, tagged or not, in Hydra's sweep syntax."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.core.override_parser.types import IntervalSweep
+
+    (override,) = OverridesParser.create().parse_overrides([f"x={sweep}"])
+    value = override.value()
+    assert isinstance(value, IntervalSweep), sweep
+    return value.start, value.end
+
+
+def _optuna_cfg(*overrides: str):
     with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        return compose("train", [f"model={model}", "hparams_search=optuna"], return_hydra_config=True)
+        return compose("train", list(overrides), return_hydra_config=True)
 
 
-@pytest.mark.parametrize("model", sorted(p.stem for p in (CONF / "model").glob("*.yaml")))
-def test_every_model_composes_with_a_search_space(model):
-    cfg = _optuna_cfg(model)
-    assert cfg.hydra.sweeper.custom_search_space == "arnews.sweep.model_search_space"
-    space = model_space(cfg.model)
-    if model == "majority":
-        assert space == {}
-    elif cfg.model.kind == "transformer":
-        assert set(space) == {"model.training.learning_rate", "model.training.per_device_train_batch_size"}
-        lr = cfg.model.training.learning_rate
-        assert space["model.training.learning_rate"] == f"tag(log, interval({lr / 5:g}, {lr * 5:g}))"
-    else:
-        assert set(space) == {"model.pipeline.C"}
+# The model family each conf/hparams_search file is written for; every model but
+# majority must have one, so a new model config needs a line here and a space.
+FAMILIES = {
+    "tfidf": ["tfidf_logreg", "tfidf_pair", "tfidf_svm"],
+    "compact": ["compact_bert", "compact_scratch"],
+    "transformer": ["arabert_v02", "arbert", "camelbert_msa", "marbert_v2", "xlmr_base"],
+}
 
 
-def test_the_search_space_reaches_optuna_trials():
-    import optuna
+def test_every_model_but_majority_has_a_family():
+    models = {p.stem for p in (CONF / "model").glob("*.yaml")}
+    listed = [m for family in FAMILIES.values() for m in family]
+    assert sorted(listed) == sorted(models - {"majority"})
+    assert set(FAMILIES) == {p.stem for p in (CONF / "hparams_search").glob("*.yaml")} - {"optuna"}
 
-    from arnews.sweep import model_search_space
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    trial = optuna.create_study(direction="maximize").ask()
-    model_search_space(_optuna_cfg("tfidf_logreg"), trial)
-    assert 0.01 <= trial.params["model.pipeline.C"] <= 100
-    # Nothing to tune: refuse rather than run n identical trials.
-    with pytest.raises(ValueError, match="no search space"):
-        model_search_space(_optuna_cfg("majority"), optuna.create_study().ask())
+@pytest.mark.parametrize("family,model", [(f, m) for f, ms in FAMILIES.items() for m in ms])
+def test_each_family_searches_keys_its_models_have(family, model):
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    cfg = _optuna_cfg(f"hparams_search={family}", f"model={model}")
+    assert cfg.hydra.runtime.choices["hydra/sweeper"] == "optuna"
+    assert cfg.hydra.sweeper.n_trials == 4 and cfg.hydra.sweeper.direction == "maximize"
+    space = dict(cfg.hydra.sweeper.params)
+    assert space, family
+    for key, sweep in space.items():
+        # A typo in a key would fail every trial only once the sweep runs.
+        assert OmegaConf.select(cfg, key) is not None, f"{model} has no {key}"
+        (override,) = OverridesParser.create().parse_overrides([f"{key}={sweep}"])
+        assert override.is_sweep_override(), (key, sweep)
+    # Each range holds the model's own recipe.
+    if "model.training.learning_rate" in space:
+        low, high = _interval(space["model.training.learning_rate"])
+        assert low <= cfg.model.training.learning_rate <= high
+    if "model.pipeline.C" in space:
+        low, high = _interval(space["model.pipeline.C"])
+        assert low <= cfg.model.pipeline.C <= high
+
+
+def test_sweep_params_are_the_yaml_space_and_the_command_line():
+    cfg = _optuna_cfg("hparams_search=compact")
+    # What Hydra records for `-m hparams_search=compact seed=1,2 'model.training...=...'`.
+    OmegaConf.update(cfg, "hydra.overrides.task", [
+        "hparams_search=compact", "seed=1,2", "model.training.per_device_train_batch_size=choice(4,8)"])
+    assert sweep_params(cfg) == {
+        "model.training.learning_rate": "tag(log, interval(5e-5, 5e-3))",
+        "model.training.per_device_train_batch_size": "choice(4,8)",
+        "seed": "1,2"}
+
+
+@pytest.mark.parametrize("search,model,cli,refused", [
+    ("optuna", "tfidf_logreg", [], "no search space for model=tfidf_logreg"),
+    ("optuna", "tfidf_logreg", ["model.pipeline.min_df=2"], "no search space"),  # a pin searches nothing
+    ("optuna", "tfidf_logreg", ["model.pipeline.C=interval(1, 10)"], None),
+    ("optuna", "tfidf_logreg", ["+model.pipeline.tol=interval(1e-4, 1e-3)"], None),  # a new key
+    ("tfidf", "majority", [], "sets model.pipeline.C, which model=majority does not have"),
+    ("tfidf", "compact_bert", ["model=tfidf_logreg,tfidf_svm"], None),  # trials pick the model
+    ("compact", "compact_scratch", [], None),
+])
+def test_an_optuna_sweep_that_cannot_search_stops_before_any_run(tmp_path, capsys, search, model, cli,
+                                                                  refused):
+    cfg = _optuna_cfg(f"hparams_search={search}", f"model={model}",
+                      f"tracking.uri=sqlite:///{tmp_path / 'm.db'}", f"hydra.sweep.dir={tmp_path / 'multirun'}")
+    OmegaConf.update(cfg, "hydra.overrides.task", [f"hparams_search={search}", f"model={model}", *cli])
+    callback = MlflowSweepCallback()
+    if not refused:
+        callback.enabled = False  # the check passes; no parent to make here
+        callback.on_multirun_start(cfg)
+        return
+    with pytest.raises(SystemExit) as exit_:
+        callback.on_multirun_start(cfg)
+    assert exit_.value.code == 2
+    assert refused in capsys.readouterr().err
+    assert callback.parent_run_id is None and not (tmp_path / "m.db").exists()

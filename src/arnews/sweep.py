@@ -10,7 +10,7 @@ so every multirun gets a parent, whatever the sweeper or launcher::
 
     python train.py -m model=tfidf_logreg,tfidf_svm seed=1,2
     python train.py -m hydra/launcher=joblib hydra.launcher.n_jobs=2 seed=1,2,3,4
-    python train.py -m hparams_search=optuna model=tfidf_logreg
+    python train.py -m hparams_search=tfidf model=tfidf_logreg
 
 Single runs (no ``-m``) never see it: it only acts between ``on_multirun_start`` and
 ``on_multirun_end``. The parent is named ``sweep-<task>-<data>-<sweep dir name>``, sits in
@@ -18,6 +18,13 @@ Single runs (no ``-m``) never see it: it only acts between ``on_multirun_start``
 parameters as tags, and ends FINISHED, FAILED (a job or the sweeper raised) or KILLED
 (Ctrl-C, SIGTERM). An Optuna sweep also logs ``best.<param>`` params and the
 ``best/<optimized_metric>`` metric on it.
+
+Optuna search spaces are not code: each model family has a YAML file in
+``conf/hparams_search/`` (``tfidf``, ``compact``, ``transformer``) that fills the
+sweeper's ``hydra.sweeper.params`` on top of the generic ``optuna`` base. This module only
+reads that space back, for the parent's ``sweep_params`` tag, and stops an Optuna sweep
+that has none or searches a key the model lacks. Everything here is public Hydra,
+OmegaConf and MLflow API.
 """
 from __future__ import annotations
 
@@ -35,6 +42,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from arnews.cli import report_user_error
 from arnews.errors import ArnewsError
 from arnews.tracking import (PARENT_RUN_ENV, SWEEP_PARENT_TAG, check_reachable, get_or_create_experiment,
                              git_commit)
@@ -48,67 +56,69 @@ def sweep_params(config: DictConfig) -> dict[str, str]:
     """What the sweep varies: ``hydra.sweeper.params`` plus the sweeping command-line overrides.
 
     ``model=a,b seed=1,2 data=jsonl`` gives ``{"model": "a,b", "seed": "1,2"}``; an Optuna
-    search adds its space, e.g. ``{"model.pipeline.C": "tag(log, interval(0.01, 100))"}``.
+    search adds the space of its ``conf/hparams_search`` file, e.g.
+    ``{"model.pipeline.C": "tag(log, interval(0.01, 100))"}`` for ``hparams_search=tfidf``.
+    A command-line entry replaces the file's entry for the same key, as in the sweeper.
+
+    >>> sweep_params(OmegaConf.create({"hydra": {
+    ...     "sweeper": {"params": {"model.pipeline.C": "tag(log, interval(0.01, 100))"}},
+    ...     "overrides": {"task": ["model.pipeline.C=interval(1, 10)", "seed=1,2", "data=jsonl"]}}}))
+    {'model.pipeline.C': 'interval(1, 10)', 'seed': '1,2'}
     """
+    return {key: override.get_value_string() for key, override in _sweep_overrides(config).items()}
+
+
+def _sweep_overrides(config: DictConfig) -> dict[str, Any]:
+    """Key -> parsed Hydra override of each entry of ``sweep_params``, in that order."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    params = {}
-    if OmegaConf.select(config, "hydra.sweeper.custom_search_space") == f"{__name__}.model_search_space":
-        params.update(model_space(config.model))
-    params.update({str(k): str(v) for k, v in (OmegaConf.select(config, "hydra.sweeper.params") or {}).items()})
+    parser = OverridesParser.create()
+    params = OmegaConf.select(config, "hydra.sweeper.params") or {}
+    keys = [str(k) for k in params]
+    found = dict(zip(keys, parser.parse_overrides([f"{k}={v}" for k, v in params.items()])))
     cli = [str(o) for o in OmegaConf.select(config, "hydra.overrides.task") or []]
-    for override in OverridesParser.create().parse_overrides(cli):
-        if override.is_sweep_override():
-            params[override.get_key_element()] = override.get_value_string()
-    return params
+    found.update({o.get_key_element(): o for o in parser.parse_overrides(cli) if o.is_sweep_override()})
+    return found
 
 
-def model_space(model: DictConfig) -> dict[str, str]:
-    """The Optuna search space of ``hparams_search=optuna`` for a model config, in Hydra's
-    sweep syntax (the syntax of ``hydra.sweeper.params``).
+def _check_search_space(config: DictConfig) -> None:
+    """Stop an Optuna sweep that could only waste its trials, before it starts anything.
 
-    Transformers: learning rate log-uniform from a fifth to five times the model's recipe
-    rate (1e-3 from scratch for compact_scratch, 2e-4 for the shipped compact_bert, 2e-6 to 3e-5 for the hub models);
-    train batch half, equal to and twice the recipe batch, at most 32 per device.
-    Scikit-learn pipelines with a ``C``: C log-uniform in [0.01, 100]. Others: nothing.
-
-    >>> model_space(OmegaConf.create({"kind": "sklearn", "pipeline": {"C": 10.0}}))
-    {'model.pipeline.C': 'tag(log, interval(0.01, 100))'}
+    With no dimension to search the sweeper would run ``n_trials`` identical trials (the
+    plain ``hparams_search=optuna`` base has no space; the family files add one). A
+    dimension the model lacks (``hparams_search=tfidf model=majority``) would fail the
+    first trial and leave a FAILED parent with no finished child.
     """
-    if model.get("kind") == "transformer":
-        lr = float(model.training.learning_rate)
-        batch = int(model.training.per_device_train_batch_size)
-        batches = sorted({max(1, batch // 2), batch, min(2 * batch, max(batch, 32))})
-        return {"model.training.learning_rate": f"tag(log, interval({lr / 5:g}, {lr * 5:g}))",
-                "model.training.per_device_train_batch_size": f"choice({', '.join(map(str, batches))})"}
-    if "C" in (model.get("pipeline") or {}):
-        return {"model.pipeline.C": "tag(log, interval(0.01, 100))"}
-    return {}
+    choices = OmegaConf.select(config, "hydra.runtime.choices") or {}
+    if choices.get("hydra/sweeper") != "optuna":
+        return
+    model = OmegaConf.select(config, "model.name", default="?")
+    overrides = list(_sweep_overrides(config).values())
+    # Entries of hydra.sweeper.params may also pin a value (min_df: 2): only ranges count.
+    if not any(o.is_sweep_override() for o in overrides):
+        _refuse(f"the Optuna sweep has no search space for model={model}")
+    if any(o.is_sweep_override() and o.key_or_group in choices for o in overrides):
+        return  # trials compose other groups (model=a,b): this config is not theirs
+    existing = [o for o in overrides if not (o.is_add() or o.is_force_add() or o.is_delete())]
+    missing = [o.key_or_group for o in existing if not _has_key(config, o.key_or_group)]
+    if missing:
+        _refuse(f"the Optuna sweep sets {', '.join(missing)}, which model={model} does not have")
 
 
-def model_search_space(cfg: DictConfig, trial) -> None:
-    """Suggest ``model_space(cfg.model)`` in an Optuna trial.
+def _has_key(config: DictConfig, key: str) -> bool:
+    parent, _, leaf = key.rpartition(".")
+    node = OmegaConf.select(config, parent) if parent else config
+    if isinstance(node, DictConfig):
+        return leaf in node.keys()  # keys(), not `in`: a ??? value is still a key
+    return node is not None  # a list index or the like: leave it to Hydra
 
-    The optuna sweeper calls it for each trial, as ``hydra.sweeper.custom_search_space``
-    (set by ``hparams_search=optuna``), after the dimensions of ``hydra.sweeper.params``
-    and the command line, which therefore win:
 
-        python train.py -m hparams_search=optuna model=tfidf_logreg   # searches C
-        python train.py -m hparams_search=optuna model=arabert_v02    # rate and batch
-    """
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra_plugins.hydra_optuna_sweeper._impl import create_optuna_distribution_from_override
-
-    space = model_space(cfg.model)
-    # trial.params: dimensions suggested from the sweep params; user_attrs: pinned values.
-    taken = set(trial.params) | set(trial.user_attrs)
-    if not space and not taken:
-        raise ValueError(f"model {cfg.model.name} has no search space: give one on the command "
-                         f"line, e.g. 'model.pipeline.C=interval(0.1, 10)'")
-    todo = [f"{k}={v}" for k, v in space.items() if k not in taken]
-    for override in OverridesParser.create().parse_overrides(todo):
-        # Same conversion and the same call the sweeper uses for hydra.sweeper.params.
-        trial._suggest(override.key_or_group, create_optuna_distribution_from_override(override))
+def _refuse(problem: str) -> None:
+    # Exit, not raise: Hydra turns a callback's exception into a warning and sweeps on.
+    sys.exit(report_user_error(
+        f"{problem}: use its model family's search space (hparams_search=tfidf, compact or "
+        "transformer; see conf/hparams_search/) or give ranges on the command line, e.g. "
+        "'model.pipeline.C=tag(log, interval(0.01, 100))'"))
 
 
 def _sweep_tags(config: DictConfig, sweep_dir: Path) -> dict[str, str]:
@@ -146,7 +156,7 @@ class MlflowSweepCallback(Callback):
         self._sweep_dir: Path | None = None
         self._started = 0.0
         self._env_before: str | None = None
-        self._sigterm_before: Any = None
+        self._handlers_before: dict[int, Any] = {}  # signal -> handler ours replaced
         self._interrupted = False
 
     # Joblib (loky) and other launchers pickle the callback into each worker. Only the
@@ -159,6 +169,7 @@ class MlflowSweepCallback(Callback):
         self.parent_run_id = state["parent_run_id"]
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        _check_search_space(config)  # whether or not there is a parent to make
         uri = OmegaConf.select(config, "tracking.uri")
         experiment = OmegaConf.select(config, "tracking.experiment")
         if not self.enabled or not uri or not experiment:
@@ -169,8 +180,7 @@ class MlflowSweepCallback(Callback):
         try:
             check_reachable(self._uri)  # seconds, not MLflow's minutes of retries
         except ArnewsError as exc:  # before any job: Hydra would print a traceback
-            print(f"error: {exc}", file=sys.stderr)
-            sys.exit(2)
+            sys.exit(report_user_error(exc))
         self._sweep_dir = Path(str(config.hydra.sweep.dir)).absolute()
         self._started = time.time()
         tags = _sweep_tags(config, self._sweep_dir)
@@ -190,12 +200,10 @@ class MlflowSweepCallback(Callback):
         # In-process jobs (basic launcher) and freshly spawned workers inherit this;
         # on_job_start sets it again for workers spawned earlier or on other machines.
         os.environ[PARENT_RUN_ENV] = self.parent_run_id
-        # on_multirun_end is skipped when a job or the sweeper raises: end the parent at
-        # interpreter exit instead, so it is never left RUNNING.
+        # on_multirun_end is skipped when a job or the sweeper raises, or on Ctrl-C: end
+        # the parent at interpreter exit instead, so it is never left RUNNING.
         atexit.register(self._end_unfinished)
-        if threading.current_thread() is threading.main_thread() \
-                and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-            self._sigterm_before = signal.signal(signal.SIGTERM, self._on_sigterm)
+        self._watch_signals()
         log.info("MLflow parent run %s (%s) for sweep %s", self.parent_run_id, name, self._sweep_dir)
 
     def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
@@ -256,26 +264,41 @@ class MlflowSweepCallback(Callback):
         if multirun_yaml.exists() and multirun_yaml.stat().st_mtime >= self._started - 1:
             client.log_artifact(self.parent_run_id, str(multirun_yaml))
 
-    def _on_sigterm(self, signum, frame) -> None:
-        # Unwind like Ctrl-C so the running child ends KILLED and the parent follows.
+    def _watch_signals(self) -> None:
+        """Note Ctrl-C (SIGINT) and SIGTERM, so that an unfinished sweep ends KILLED.
+
+        Only the defaults are replaced (SIGINT raises KeyboardInterrupt, SIGTERM kills on
+        the spot), and only in the main thread, where Python runs signal handlers. Both
+        then raise KeyboardInterrupt, as Ctrl-C always did: the sweep unwinds, the running
+        child ends KILLED, and the exit handler reads the flag. A flag set as the signal
+        arrives still holds when a launcher re-raises the interrupt as another exception,
+        and needs no look at the interpreter's last exception.
+        """
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for signum, default in ((signal.SIGINT, signal.default_int_handler),
+                                (signal.SIGTERM, signal.SIG_DFL)):
+            if signal.getsignal(signum) is default:
+                self._handlers_before[signum] = signal.signal(signum, self._on_signal)
+
+    def _on_signal(self, signum, frame) -> None:
         self._interrupted = True
         raise KeyboardInterrupt(f"signal {signum}")
 
     def _end_unfinished(self) -> None:
-        if not self.parent_run_id:
-            return
-        last = getattr(sys, "last_exc", None) or getattr(sys, "last_value", None)
-        status = "KILLED" if self._interrupted or isinstance(last, KeyboardInterrupt) else "FAILED"
-        self._end(status)
+        """At interpreter exit, end a parent that on_multirun_end did not: the sweep was
+        interrupted (KILLED) or a job or the sweeper raised (FAILED)."""
+        if self.parent_run_id:
+            self._end("KILLED" if self._interrupted else "FAILED")
 
     def _end(self, status: str) -> None:
         from mlflow.tracking import MlflowClient
 
         run_id, self.parent_run_id = self.parent_run_id, None
         atexit.unregister(self._end_unfinished)
-        if self._sigterm_before is not None:
-            signal.signal(signal.SIGTERM, self._sigterm_before)
-            self._sigterm_before = None
+        for signum, before in self._handlers_before.items():
+            signal.signal(signum, before)
+        self._handlers_before = {}
         if self._env_before is None:
             os.environ.pop(PARENT_RUN_ENV, None)
         else:
