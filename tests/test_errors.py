@@ -27,7 +27,7 @@ from transformers import BertConfig, BertForSequenceClassification
 
 from arnews.cli import run_entry
 from arnews.errors import ArnewsError
-from arnews.models.transformer import load_pretrained
+from arnews.models.loading import load_pretrained
 from arnews.components import build_task
 from arnews.train import train
 from conftest import ROOT, compose_cfg, tracking_uri, write_jsonl

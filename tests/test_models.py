@@ -6,7 +6,8 @@ import logging
 from transformers import BertConfig
 
 from arnews.models.compact_bert import compact_bert_dir
-from arnews.models.transformer import TransformerClassifier, _warn_on_label_mismatch
+from arnews.models.loading import _warn_on_label_mismatch
+from arnews.models.transformer import TransformerClassifier
 
 TEXTS = ["هاجم قراصنة شبكة المصرف المركزي", "وقعت الدولتان معاهدة للحد من الأسلحة"] * 5
 SHAPE = dict(vocab_size=120, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,

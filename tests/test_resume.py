@@ -13,7 +13,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from arnews.errors import ArnewsError
-from arnews.models import transformer
+from arnews.models import transformer_training as transformer
 from arnews.resume import CHECKPOINT_TAG
 from arnews.train import train
 from conftest import ROOT, TINY_BERT, compose_cfg, tracking_uri

@@ -14,7 +14,8 @@ from mlflow.tracking import MlflowClient
 
 from arnews import summary
 from arnews.compare import charts
-from arnews.models.trainer_output import EpochLine, head_note
+from arnews.models.loading import head_note
+from arnews.models.trainer_output import EpochLine
 from arnews.reports import confusion_figure
 from arnews.ui_views import LEADERBOARD_ID, VIEW_TAG_PREFIX, ensure_leaderboard_view, envelope, leaderboard_state
 

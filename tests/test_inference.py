@@ -1,0 +1,86 @@
+"""The lean inference path scores exactly as the Trainer does, for every long-text strategy."""
+from __future__ import annotations
+
+import tempfile
+
+import numpy as np
+import pytest
+from scipy.special import expit, softmax
+
+from arnews.data.demo import read_demo
+from arnews.encoders import resolve_pretrained
+from arnews.models.long_text import LongTextConfig, pool_logits
+from arnews.models.transformer import TransformerClassifier
+from arnews.tasks.inputs import Inputs
+
+
+@pytest.fixture(scope="module")
+def encoder(tmp_path_factory):
+    return resolve_pretrained("arnews:compact_arabic_bert", tmp_path_factory.mktemp("cache"))
+
+
+def _classifier(encoder, multi_label, strategy, **kwargs):
+    from transformers import set_seed
+
+    set_seed(0)  # the same random head every time
+    return TransformerClassifier(["a", "b", "c"], multi_label, pretrained=encoder, max_length=48,
+                                 long_text=LongTextConfig(strategy=strategy, stride=16),
+                                 training_args={"per_device_eval_batch_size": 8, "use_cpu": True,
+                                                "disable_tqdm": True}, **kwargs)
+
+
+def _trainer_scores(clf, inputs: Inputs) -> np.ndarray:
+    """How predictions were made before: datasets.map features through Trainer.predict."""
+    from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
+
+    from arnews.models.transformer_training import features
+
+    clf.show_progress = False
+    ds = features(clf, inputs, None)
+    example = np.asarray(ds["example"])
+    with tempfile.TemporaryDirectory() as tmp:
+        args = TrainingArguments(output_dir=tmp, report_to="none", **clf.training_args)
+        trainer = Trainer(model=clf.model, args=args, data_collator=DataCollatorWithPadding(clf.tokenizer))
+        logits = trainer.predict(ds.remove_columns(["example"])).predictions
+    logits = pool_logits(np.asarray(logits, dtype=np.float64), example, len(inputs), clf.long_text.pooling)
+    return expit(logits) if clf.multi_label else softmax(logits, axis=1)
+
+
+def _demo_inputs(pairs: bool, n: int = 12) -> Inputs:
+    if pairs:
+        rows = read_demo("stance")["test"][:n]
+        return Inputs([r["claim"] for r in rows], [r["text"] for r in rows])
+    rows = read_demo("topic")["test"][:n]
+    return Inputs([r["title"] + "\n" + r["text"] for r in rows])
+
+
+@pytest.mark.parametrize("strategy", ["head", "head_tail", "chunks"])
+@pytest.mark.parametrize("multi_label, pairs", [(True, False), (False, True)])
+def test_lean_path_gives_the_trainers_scores(encoder, strategy, multi_label, pairs):
+    clf = _classifier(encoder, multi_label, strategy)
+    inputs = _demo_inputs(pairs)
+    lean = clf.predict_scores(inputs)
+    assert lean.shape == (len(inputs), 3)
+    np.testing.assert_allclose(lean, _trainer_scores(clf, inputs), atol=1e-5)
+
+
+def test_int8_predicts_close_to_fp32_and_keeps_fp32_weights(encoder, tmp_path):
+    fp32 = _classifier(encoder, False, "head")
+    int8 = _classifier(encoder, False, "head", quantize="int8")
+    inputs = _demo_inputs(False)
+    a, b = fp32.predict_scores(inputs), int8.predict_scores(inputs)
+    assert np.abs(a - b).max() < 0.05 and not np.array_equal(a, b)  # int8 really ran
+    assert type(int8.model.bert.encoder.layer[0].attention.self.query).__name__ == "Linear"
+    int8.save(tmp_path / "saved")  # fp32 weights are what is saved
+    from arnews.models import load_classifier
+
+    loaded = load_classifier(tmp_path / "saved")
+    assert loaded.quantize == "int8"
+    np.testing.assert_allclose(loaded.predict_scores(inputs), b, atol=1e-6)
+
+
+def test_the_quantize_setting_is_checked(encoder):
+    from arnews.errors import ArnewsError
+
+    with pytest.raises(ArnewsError, match="model.quantize='int4'; use int8 or null"):
+        _classifier(encoder, False, "head", quantize="int4")
