@@ -35,8 +35,8 @@ import re
 from functools import lru_cache
 
 import numpy as np
-import snowballstemmer
 import pandas as pd
+import snowballstemmer
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -73,12 +73,17 @@ _NORMALIZE = ArabicNormalizer()
 _STOPWORDS = frozenset(_NORMALIZE(w) for w in (
     "في من على الى عن ان او ثم التي الذي الذين هذا هذه ذلك تلك مع بين قد لا لم لن ما "
     "كان كانت هو هي هم و يا اي كل بعد قبل عند حتي اذا منذ خلال وقال قال وكان ايضا").split())
-# Snowball's Arabic stemmer (the snowballstemmer package; PyStemmer's C build of the
-# same algorithm is used when installed): strips clitics, the article and inflection
-# endings, so "الحكومة", "للحكومة" and "حكومته" meet. Chosen over no stemming and
-# over Tashaphyne's light stemmer by tfidf_pair's macro-F1 on the demo stance data
-# and ANS (see the report in the commit that made the change).
+# Snowball's Arabic stemmer (snowballstemmer: maintained, pure Python, no dependencies;
+# PyStemmer's C build of the same algorithm is used when installed). It strips
+# clitics, the article and inflection endings, so "الحكومة", "للحكومة" and "حكومته"
+# meet. tfidf_pair macro-F1 dev/test (seed 1) on the demo stance data, then ANS: the
+# old hand-written prefix stripper .649/.592, .677/.474; no stemming .618/.561,
+# .694/.551; Snowball .623/.586, .691/.599; Tashaphyne's light stemmer .654/.610,
+# .689/.579 (as good within noise, but it needs PyArabic at run time and was last
+# released in 2022).
 _STEMMER = snowballstemmer.stemmer("arabic")
+# What a logged tfidf_pair model needs beyond scikit-learn (arnews.models.sklearn_models).
+SERVING_REQUIREMENTS = ("snowballstemmer",)
 
 
 def _cue_pattern(cues) -> re.Pattern:

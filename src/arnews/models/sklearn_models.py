@@ -14,6 +14,7 @@ as its ``pipeline``. Nothing here imports torch or transformers.
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import joblib
@@ -92,6 +93,10 @@ def sklearn_classifier(context: ModelContext, pipeline, name: str = "",
         raise ArnewsError(f"model.pipeline: {exc}; fix the override or conf/model/{name or '<model>'}.yaml") from None
     classifier = SklearnClassifier(built, context.labels, context.multi_label, settings=settings)
     classifier.tune_thresholds = tune_thresholds
+    # A factory's module may need more to unpickle its pipeline (tfidf_pair: a stemmer).
+    factory = getattr(pipeline, "func", pipeline)
+    extra = getattr(sys.modules.get(factory.__module__), "SERVING_REQUIREMENTS", ())
+    classifier.requirements = classifier.requirements + tuple(extra)
     return classifier
 
 

@@ -14,7 +14,7 @@ folder name when ``CAT`` is missing (one v1.1 file). Documents with an empty tex
 are skipped and counted in a warning (23 in v1.1).
 
 166 texts occur more than once (339 files), some under two categories, and a few
-more are near copies (a story re-posted with small edits: 184 groups, 375 files). They are kept, but the split
+more are near copies (a story re-posted with small edits: 185 groups, 377 files). They are kept, but the split
 is made by duplicate group (:func:`arnews.data.leakage.duplicate_groups`: equal
 normalised text, or char n-gram cosine >= ``near_threshold``; null for exact copies
 only), so copies always land in one split and the leakage check finds nothing. The
