@@ -84,3 +84,12 @@ def test_the_quantize_setting_is_checked(encoder):
 
     with pytest.raises(ArnewsError, match="model.quantize='int4'; use int8 or null"):
         _classifier(encoder, False, "head", quantize="int4")
+
+
+def test_prediction_draws_no_progress_bars(encoder, capfd):
+    """A served model answers each request without a tokenizing or prediction bar."""
+    clf = _classifier(encoder, True, "chunks")
+    capfd.readouterr()
+    clf.predict_scores(_demo_inputs(False, n=3))
+    out = capfd.readouterr()
+    assert out.out == "" and out.err == ""

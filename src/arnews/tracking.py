@@ -216,14 +216,23 @@ def log_model(saved_dir: Path, task_meta_file: Path, example: pd.DataFrame, sign
     ``register`` also registers it as a new version of that Model Registry model.
     The run gets a ``model_uri`` tag, ``runs:/<run_id>/<name>``, to copy from the UI.
     """
+    import shutil
+    import tempfile
+
     import arnews
 
     package = Path(arnews.__file__).parent
-    with no_artifact_bars():  # it reloads the model it just wrote to check the input example
+    with tempfile.TemporaryDirectory() as tmp, no_artifact_bars():
+        # The model carries the package's Python code only: not the shipped encoder's
+        # weights or the demo corpus (27 MB), which a trained classifier never reads.
+        code = Path(shutil.copytree(package, Path(tmp) / "arnews",
+                                    ignore=shutil.ignore_patterns("*.safetensors", "demo_corpus",
+                                                                  "__pycache__", "*.png")))
+        # MLflow reloads the model it just wrote to check the input example.
         info = mlflow.pyfunc.log_model(
             name=name, python_model=str(package / "pyfunc_model.py"),
             artifacts={"model": str(saved_dir), "task": str(task_meta_file)},
-            code_paths=[str(package)],
+            code_paths=[str(code)],
             signature=signature, input_example=example,
             pip_requirements=requirements, registered_model_name=register or None)
     mlflow.set_tag(MODEL_URI_TAG, runs_uri(info))

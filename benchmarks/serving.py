@@ -1,0 +1,184 @@
+"""Start-up and serving speed, side by side in one sitting, as a small table.
+
+Measures, on this machine and in this order:
+
+1. a warm baseline run: ``python train.py model=majority`` into an existing store (median);
+2. loading the logged default model (``mlflow.pyfunc.load_model`` in a fresh process,
+   imports included; median);
+3. one article through ``pyfunc.predict`` (median of 20, after a warm-up call);
+4. batch throughput of ``pyfunc.predict`` against a bare ``torch.inference_mode()``
+   forward pass of the same weights and tokenizer in batches of 64 (docs/s, and the ratio);
+5. the same model with ``ARNEWS_QUANTIZE=int8`` (dynamic int8 Linear layers): batch
+   speed-up over fp32 and the change in macro-F1 on the demo test split and, when given,
+   on the real-news set of study 06 (``--real-news DIR``, built by
+   ``experiments/06_real_news/build_split.py``).
+
+    python benchmarks/serving.py                               # trains the default model first
+    python benchmarks/serving.py --model-uri runs:/<id>/topic-compact_bert \\
+        --tracking-uri sqlite:///mlflow.db --real-news /tmp/real_news --out table.md
+
+Timings on shared machines are noisy: compare the ratios, which are measured together.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _python(code: str, cwd: Path, env: dict | None = None) -> str:
+    out = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True,
+                         env={**os.environ, **(env or {})})
+    if out.returncode:
+        sys.exit(out.stderr[-3000:])
+    return out.stdout.strip().splitlines()[-1]
+
+
+def _train(folder: Path, uri: str, *overrides: str) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, str(ROOT / "train.py"), f"tracking.uri={uri}",
+                    f"hydra.run.dir={folder / f'run-{time.monotonic_ns()}'}", "trainer.args.disable_tqdm=true",
+                    *overrides], cwd=folder, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def baseline_start(folder: Path, uri: str, repeats: int) -> float:
+    _train(folder, uri, "model=majority")  # creates the store: its migrations are a one-off cost
+    return statistics.median(_train(folder, uri, "model=majority") for _ in range(repeats))
+
+
+def default_model(folder: Path, uri: str) -> str:
+    _train(folder, uri)
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(uri)
+    ids = [e.experiment_id for e in client.search_experiments()]
+    run = client.search_runs(ids, "tags.model = 'compact_bert'", order_by=["attributes.start_time DESC"])[0]
+    return run.data.tags["model_uri"]
+
+
+def load_seconds(uri: str, tracking: str, folder: Path, repeats: int) -> float:
+    code = ("import time; t = time.perf_counter(); import mlflow.pyfunc; "
+            f"mlflow.set_tracking_uri({tracking!r}); mlflow.pyfunc.load_model({uri!r}); "
+            "print(time.perf_counter() - t)")
+    return statistics.median(float(_python(code, folder)) for _ in range(repeats))
+
+
+def texts_of(rows: list[dict]) -> list[str]:
+    return [r.get("text", "") for r in rows]
+
+
+def docs_per_second(fn, n_docs: int, repeats: int = 3) -> float:
+    best = min(_timed(fn) for _ in range(repeats))
+    return n_docs / best
+
+
+def _timed(fn) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def bare_forward(predictor, frame) -> None:
+    """The floor: tokenizer + forward in batches of 64, nothing else."""
+    import torch
+
+    clf = predictor.classifier
+    texts = [f"{t}\n{x}" for t, x in zip(frame["title"], frame["text"])]
+    with torch.inference_mode():
+        for start in range(0, len(texts), 64):
+            batch = clf.tokenizer(texts[start:start + 64], truncation=True, max_length=clf.max_length,
+                                  padding=True, return_tensors="pt")
+            clf.model(**batch)
+
+
+def macro_f1(model, rows: list[dict]) -> float:
+    """Test macro-F1 of a loaded pyfunc on raw rows, scored as evaluate.py scores them."""
+    import numpy as np
+
+    predictor = model.unwrap_python_model().predictor
+    task = predictor.task
+    normalized = [{k: predictor.normalizer(v) if isinstance(v, str) and predictor.normalizer else v
+                   for k, v in r.items()} for r in rows]
+    scores = predictor.scores(task.inputs(normalized))
+    _, results = predictor.evaluate(scores, np.asarray(task.targets(normalized)), prefix="")
+    return results["macro_f1"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model-uri", help="a logged topic model (default: train the default model first)")
+    parser.add_argument("--tracking-uri", help="the store of --model-uri")
+    parser.add_argument("--real-news", type=Path, help="folder holding study 06's test.jsonl")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per start-up median")
+    parser.add_argument("--out", type=Path, help="also write the table to this file")
+    args = parser.parse_args()
+
+    import mlflow
+    import pandas as pd
+
+    from arnews.data.demo import read_demo
+    from arnews.data.jsonl import read_jsonl_file
+
+    folder = Path(tempfile.mkdtemp(prefix="arnews-bench-"))
+    store = f"sqlite:///{folder / 'mlflow.db'}"
+    start = baseline_start(folder, store, args.repeats)
+    uri, tracking = args.model_uri, args.tracking_uri or store
+    if uri is None:
+        uri = default_model(folder, store)
+    load = load_seconds(uri, tracking, folder, args.repeats)
+
+    mlflow.set_tracking_uri(tracking)
+    model = mlflow.pyfunc.load_model(uri)
+    demo = read_demo("topic")
+    rows = demo["train"] + demo["dev"] + demo["test"]
+    frame = pd.DataFrame({"title": [r.get("title", "") for r in rows], "text": texts_of(rows)})
+    one = frame.iloc[:1]
+    model.predict(one)  # warm-up
+    latency = statistics.median(_timed(lambda: model.predict(one)) for _ in range(20)) * 1000
+    predictor = model.unwrap_python_model().predictor
+    served = docs_per_second(lambda: model.predict(frame), len(frame))
+    bare = docs_per_second(lambda: bare_forward(predictor, frame), len(frame))
+
+    os.environ["ARNEWS_QUANTIZE"] = "int8"
+    int8_model = mlflow.pyfunc.load_model(uri)
+    del os.environ["ARNEWS_QUANTIZE"]
+    int8 = docs_per_second(lambda: int8_model.predict(frame), len(frame))
+    f1 = {"demo test": (macro_f1(model, demo["test"]), macro_f1(int8_model, demo["test"]))}
+    if args.real_news:
+        real = read_jsonl_file(args.real_news / "test.jsonl")
+        f1["real news (study 06)"] = (macro_f1(model, real), macro_f1(int8_model, real))
+
+    machine = f"{os.cpu_count()} CPU cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}"
+    lines = [f"Serving benchmark, {date.today()}, {machine}; model {uri}", "",
+             "| measure | value |", "|---|---:|",
+             f"| warm `python train.py model=majority` (median of {args.repeats}) | {start:.1f} s |",
+             f"| load the logged default model, fresh process (median of {args.repeats}) | {load:.1f} s |",
+             f"| one article through pyfunc.predict (median of 20) | {latency:.1f} ms |",
+             f"| batch of {len(frame)} through pyfunc.predict | {served:.0f} docs/s |",
+             f"| bare forward pass, batches of 64 | {bare:.0f} docs/s |",
+             f"| pyfunc / bare forward | {served / bare:.2f}x |",
+             f"| int8 pyfunc, same batch | {int8:.0f} docs/s |",
+             f"| int8 speed-up over fp32 | {int8 / served:.2f}x |"]
+    for name, (a, b) in f1.items():
+        lines.append(f"| macro-F1 on {name}: fp32 → int8 | {a:.4f} → {b:.4f} ({b - a:+.4f}) |")
+    table = "\n".join(lines)
+    print(table)
+    if args.out:
+        args.out.write_text(table + "\n")
+    print(json.dumps({"start_s": start, "load_s": load, "latency_ms": latency, "served": served,
+                      "bare": bare, "int8": int8}), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
