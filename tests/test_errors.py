@@ -136,7 +136,7 @@ def test_test_articles_copied_from_train_are_refused_unless_allowed(tmp_path, ti
     assert _statuses(tmp_path / "mlflow.db") == []  # refused before a run opens
     allowed = _cli(tmp_path, "model=majority", "data=jsonl", f"data.path={data}", "data.leakage.allow=true")
     assert allowed.returncode == 0, allowed.stderr[-2000:]
-    assert "training anyway because data.leakage.allow=true" in allowed.stderr
+    assert "training anyway because data.leakage.allow=true" in allowed.stdout + allowed.stderr
     [run] = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}").search_runs(["1"])
     assert run.info.status == "FINISHED" and run.data.tags["leakage_test_in_train"] == "1"
     assert run.data.metrics["leakage/train_test_exact"] == 1
