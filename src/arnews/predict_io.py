@@ -31,6 +31,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from arnews.data.jsonl import parse_line
 from arnews.errors import ArnewsError
 
 INPUT_FORMATS = ".jsonl, .jsonl.gz, .csv or .tsv"
@@ -116,27 +117,16 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict]]:
     try:
         with opener(path, "rt", encoding="utf-8-sig") as fh:
             for line, text in enumerate(fh, 1):
-                if text.strip():
-                    yield line, _parse(text, path, line)
+                row = parse_line(text, f"{path}:{line}")  # the training reader's wording
+                if row is not None:
+                    row.pop("_where")
+                    yield line, row
     except UnicodeDecodeError:
         from arnews.data.readers._common import not_utf8  # finds the first bad line
 
         raise not_utf8(path) from None
     except (OSError, EOFError) as exc:  # a truncated or corrupt .gz
         raise ArnewsError(f"{path}: cannot read the file ({exc}); check that it is complete") from None
-
-
-def _parse(text: str, path: Path, line: int) -> dict:
-    # the same wording as the training reader (arnews.data.jsonl), which users already know
-    try:
-        row = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ArnewsError(f"{path}:{line}: not valid JSON ({exc.msg}); each line must be one "
-                          "JSON object") from None
-    if not isinstance(row, dict):
-        raise ArnewsError(f"{path}:{line}: expected a JSON object, got {type(row).__name__}; each "
-                          "line must be one JSON object")
-    return row
 
 
 def batched(rows: Iterable, size: int) -> Iterator[list]:

@@ -36,14 +36,9 @@ def _varying(run, keys: list[str]) -> str:
 
 def sweep_children(client, experiment_id: str, parent_id: str) -> list:
     """Every child run of ``parent_id`` (any status)."""
-    runs, token = [], None
-    while True:
-        page = client.search_runs([experiment_id], f"tags.`mlflow.parentRunId` = '{parent_id}'",
-                                  max_results=1000, page_token=token)
-        runs.extend(page)
-        token = page.token
-        if not token:
-            return runs
+    from arnews.tracking import search_all_runs
+
+    return search_all_runs(client, [experiment_id], f"tags.`mlflow.parentRunId` = '{parent_id}'")
 
 
 def sweep_board(children: list, varying: list[str]) -> list[dict]:

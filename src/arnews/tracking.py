@@ -153,6 +153,17 @@ def tracked_run(uri: str, experiment: str, run_name: str | None = None, tags: di
         mlflow.end_run(status="FINISHED")
 
 
+def search_all_runs(client: MlflowClient, experiment_ids: list[str], filter_string: str = "") -> list:
+    """Every run matching ``filter_string``, page by page (MLflow returns 1,000 at most)."""
+    runs, token = [], None
+    while True:
+        page = client.search_runs(experiment_ids, filter_string, max_results=1000, page_token=token)
+        runs.extend(page)
+        token = page.token
+        if not token:
+            return runs
+
+
 def log_params(params: dict[str, str]) -> None:
     """Log params in batches, clipping values to MLflow's length limit."""
     run_id = mlflow.active_run().info.run_id

@@ -22,7 +22,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from arnews.errors import ArnewsError
-from arnews.tracking import SWEEP_PARENT_TAG
+from arnews.tracking import SWEEP_PARENT_TAG, search_all_runs
 
 log = logging.getLogger(__name__)
 
@@ -112,16 +112,6 @@ def _experiment_ids(client: MlflowClient, filt: RunFilter, uri: str) -> list[str
     return ids
 
 
-def _search(client: MlflowClient, experiment_ids: list[str], filter_string: str) -> list[Run]:
-    runs, token = [], None
-    while True:
-        page = client.search_runs(experiment_ids, filter_string, max_results=1000, page_token=token)
-        runs.extend(page)
-        token = page.token
-        if not token:
-            return runs
-
-
 def select_runs(client: MlflowClient, filt: RunFilter, uri: str) -> Selection:
     """The FINISHED runs matching ``filt``; raises ArnewsError when none match."""
     if filt.parent:
@@ -130,7 +120,7 @@ def select_runs(client: MlflowClient, filt: RunFilter, uri: str) -> Selection:
         except MlflowException:
             raise ArnewsError(f"no run with id {filt.parent!r} at {uri}; check --parent and "
                               "--tracking-uri (the parent must be in the same store)") from None
-    found = _search(client, _experiment_ids(client, filt, uri), _filter_string(filt))
+    found = search_all_runs(client, _experiment_ids(client, filt, uri), _filter_string(filt))
     runs, skipped = [], {}
     for run in found:
         rec = RunRecord.from_run(run)

@@ -27,12 +27,12 @@ def read_jsonl_file(path: Path) -> list[dict]:
     try:
         with opener(path, "rt", encoding="utf-8-sig") as fh:
             return [row for lineno, line in enumerate(fh, 1)
-                    if (row := _parse(line, f"{path}:{lineno}")) is not None]
+                    if (row := parse_line(line, f"{path}:{lineno}")) is not None]
     except UnicodeDecodeError:
         raise not_utf8(path) from None
 
 
-def _parse(line: str, where: str) -> dict | None:
+def parse_line(line: str, where: str) -> dict | None:
     """One JSONL line as a row tagged with ``_where``; None for a blank line."""
     if not line.strip():
         return None
