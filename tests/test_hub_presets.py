@@ -97,8 +97,11 @@ def test_arabert_preprocessing_is_applied_before_tokenizing(family_dirs):
 
     clf = TransformerClassifier(["a", "b"], False, pretrained=str(family_dirs["bert"]), max_length=32,
                                 preprocess="arabert:bert-base-arabertv02")
-    features = clf._dataset(Inputs(["زوروا www.example.com الآن"]), None)
-    tokens = clf.tokenizer.convert_ids_to_tokens(features[0]["input_ids"])
+    from arnews.models.long_text import encode
+
+    features, _ = encode(clf.tokenizer, clf._prepared(Inputs(["زوروا www.example.com الآن"])), clf.max_length,
+                         clf.long_text)
+    tokens = clf.tokenizer.convert_ids_to_tokens(features["input_ids"][0])
     assert "www" not in "".join(tokens) and "example" not in "".join(tokens)
 
 

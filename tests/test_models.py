@@ -47,7 +47,9 @@ def test_checkpoint_selection_is_by_dev_macro_f1_or_dev_loss(tmp_path):
     folder = compact_bert_dir(TEXTS, tmp_path, **SHAPE)
     clf = TransformerClassifier(["a", "b"], False, pretrained=str(folder), max_length=32,
                                 output_dir=tmp_path / "ckpt", select_by="loss")
-    args = clf._fit_args()
+    from arnews.models.transformer_training import fit_arguments
+
+    args = fit_arguments(clf)
     assert args.metric_for_best_model == "loss" and args.greater_is_better is False
     assert args.load_best_model_at_end and args.eval_strategy == "epoch"
     with pytest.raises(ArnewsError, match="model.select_by"):
