@@ -41,6 +41,7 @@ def test_baselines_and_the_serving_code_load_without_heavy_packages():
     assert out.stdout.strip() == "[]", out.stderr[-2000:]
 
 
+@pytest.mark.slow
 def test_a_logged_tfidf_model_needs_no_torch_to_serve(workdir, tiny_topic_dir):
     _, run, client = train_on_jsonl(workdir, tiny_topic_dir, "model=tfidf_logreg")
     uri = run.data.tags["model_uri"]

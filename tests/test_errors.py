@@ -113,6 +113,7 @@ def _duplicate_id(d):
     return [f"{d}/train.jsonl:3", repr(rows[0]["id"]), f"{d}/train.jsonl:1"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("breaks", [_malformed, _no_test, _empty, _cp1256, _duplicate_id])
 def test_bad_data_is_one_line_naming_file_and_line(tmp_path, tiny_topic_dir, breaks):
     data = _copy(tiny_topic_dir, tmp_path / "data")
@@ -125,6 +126,7 @@ def test_bad_data_is_one_line_naming_file_and_line(tmp_path, tiny_topic_dir, bre
     assert {p.name: p.read_bytes() for p in data.iterdir()} == before
 
 
+@pytest.mark.slow
 def test_test_articles_copied_from_train_are_refused_unless_allowed(tmp_path, tiny_topic_dir):
     data = _copy(tiny_topic_dir, tmp_path / "data")
     train_rows, test_rows = _rows(data / "train.jsonl"), _rows(data / "test.jsonl")
@@ -142,6 +144,7 @@ def test_test_articles_copied_from_train_are_refused_unless_allowed(tmp_path, ti
     assert run.data.metrics["leakage/train_test_exact"] == 1
 
 
+@pytest.mark.slow
 def test_unlabelled_pretraining_text_is_refused_by_train(tmp_path):
     out = _cli(tmp_path, "data=saudinewsnet", f"data.path={tmp_path}")
     assert out.returncode == 2
@@ -156,18 +159,21 @@ def test_a_csv_table_not_in_utf8_names_the_line(tmp_path):
         read_table(str(tmp_path), test=None, dev=None)
 
 
+@pytest.mark.slow
 def test_missing_data_folder(tmp_path):
     out = _cli(tmp_path, "model=majority", "data=jsonl", f"data.path={tmp_path / 'nope'}")
     assert out.returncode == 2
     _one_error_line(out.stderr, f"data.path={tmp_path / 'nope'}", "no such folder")
 
 
+@pytest.mark.slow
 def test_topic_file_given_to_the_stance_task(tmp_path, tiny_topic_dir):
     out = _cli(tmp_path, "model=majority", "task=stance", "data=jsonl", f"data.path={tiny_topic_dir}")
     assert out.returncode == 2
     _one_error_line(out.stderr, "train.jsonl:1", "'stance'", "task=topic")
 
 
+@pytest.mark.slow
 def test_stance_file_given_to_the_topic_task(tiny_stance_dir):
     from arnews.data.jsonl import read_jsonl_dir
 
@@ -177,6 +183,7 @@ def test_stance_file_given_to_the_topic_task(tiny_stance_dir):
 
 
 # ---- settings and services --------------------------------------------------------------
+@pytest.mark.slow
 def test_bad_sklearn_parameter_names_the_key_and_fails_the_run(tmp_path, tiny_topic_dir):
     out = _cli(tmp_path, "model=tfidf_logreg", "model.pipeline.C=abc", "data=jsonl",
                f"data.path={tiny_topic_dir}")
@@ -185,6 +192,7 @@ def test_bad_sklearn_parameter_names_the_key_and_fails_the_run(tmp_path, tiny_to
     assert _statuses(tmp_path / "mlflow.db") == ["FAILED"]
 
 
+@pytest.mark.slow
 def test_missing_local_checkpoint_is_not_blamed_on_the_hub(tmp_path, tiny_topic_dir):
     out = _cli(tmp_path, "model=compact_bert", "model.pretrained=/no/such/folder", "data=jsonl",
                f"data.path={tiny_topic_dir}")
@@ -194,6 +202,7 @@ def test_missing_local_checkpoint_is_not_blamed_on_the_hub(tmp_path, tiny_topic_
     assert _statuses(tmp_path / "mlflow.db") == ["FAILED"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sweep", [(), ("-m", "seed=1,2")], ids=["run", "sweep"])
 def test_unreachable_tracking_server_fails_in_seconds(tmp_path, tiny_topic_dir, sweep):
     started = time.monotonic()
@@ -205,6 +214,7 @@ def test_unreachable_tracking_server_fails_in_seconds(tmp_path, tiny_topic_dir, 
     assert time.monotonic() - started < 120  # MLflow's own retries take minutes
 
 
+@pytest.mark.slow
 def test_config_mistakes_keep_hydras_own_message(tmp_path):
     out = _cli(tmp_path, "model=no_such_model")
     assert out.returncode == 1
@@ -217,6 +227,7 @@ def test_config_mistakes_keep_hydras_own_message(tmp_path):
     ("model.training.num_train_epochs=-1", ["model.training.num_train_epochs=-1", "above 0"]),
     ("model.training.lr_scheduler_type=sideways", ["model.training.lr_scheduler_type", "sideways"]),
 ])
+@pytest.mark.slow
 def test_bad_training_argument_names_the_key(workdir, tiny_topic_dir, capsys, override, needles):
     cfg = compose_cfg("train", ["data=jsonl", f"data.path={tiny_topic_dir}", "model=compact_bert",
                                 f"tracking.uri={tracking_uri(workdir)}", override])
@@ -244,6 +255,7 @@ def _tiny_checkpoint(folder: Path, pickled: bool = False) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_pickled_weights_are_refused_before_any_unpickling(workdir, tiny_topic_dir, capsys,
                                                            monkeypatch):
     folder = _tiny_checkpoint(workdir / "pickled", pickled=True)
@@ -312,6 +324,7 @@ TEXT = "اخترق قراصنة أنظمة وزارة المالية وسرقو�
     (pd.DataFrame({"text": [TEXT, 5]}, dtype=object), ["'text', row 1", "5 is not text"]),
     (pd.DataFrame({"text": [TEXT, TEXT], "title": ["t", 7]}, dtype=object), ["'title', row 1"]),
 ])
+@pytest.mark.slow
 def test_serving_rejects_bad_input_naming_column_and_row(served, frame, needles):
     with pytest.raises(MlflowException) as err:
         served.predict(frame)
@@ -324,6 +337,7 @@ def test_serving_rejects_bad_input_naming_column_and_row(served, frame, needles)
     (pd.DataFrame({"title": ["t"]}), ["lacks column 'text'", "reads columns title, text"]),
     (pd.DataFrame({"body": [TEXT]}), ["lacks column 'text'"]),
 ])
+@pytest.mark.slow
 def test_the_model_names_a_missing_column_itself(served, frame, needles):
     """Below MLflow's schema check (a caller of the Python model, or a model logged without
     a signature), the pyfunc's own check names the column it needs."""
@@ -334,6 +348,7 @@ def test_the_model_names_a_missing_column_itself(served, frame, needles):
         assert needle in err.value.message
 
 
+@pytest.mark.slow
 def test_serving_accepts_a_missing_title(served):
     out = served.predict(pd.DataFrame({"text": [TEXT, TEXT], "title": [None, "عنوان"]}))
     assert len(out) == 2

@@ -20,6 +20,9 @@ from arnews.train import train
 from conftest import compose_cfg, tracking_uri
 from tiny_hub_models import PRESET_FAMILY, build
 
+# Every test here trains, serves or runs an entry point: seconds each.
+pytestmark = pytest.mark.slow
+
 TINY_RUN = ["model.max_length=64", "model.training.num_train_epochs=1",
             "model.training.per_device_train_batch_size=16", "model.training.per_device_eval_batch_size=32",
             "trainer.args.disable_tqdm=true"]

@@ -54,6 +54,7 @@ def _demo_inputs(pairs: bool, n: int = 12) -> Inputs:
     return Inputs([r["title"] + "\n" + r["text"] for r in rows])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("strategy", ["head", "head_tail", "chunks"])
 @pytest.mark.parametrize("multi_label, pairs", [(True, False), (False, True)])
 def test_lean_path_gives_the_trainers_scores(encoder, strategy, multi_label, pairs):
@@ -64,6 +65,7 @@ def test_lean_path_gives_the_trainers_scores(encoder, strategy, multi_label, pai
     np.testing.assert_allclose(lean, _trainer_scores(clf, inputs), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_int8_predicts_close_to_fp32_and_keeps_fp32_weights(encoder, tmp_path):
     fp32 = _classifier(encoder, False, "head")
     int8 = _classifier(encoder, False, "head", quantize="int8")
@@ -86,6 +88,7 @@ def test_the_quantize_setting_is_checked(encoder):
         _classifier(encoder, False, "head", quantize="int4")
 
 
+@pytest.mark.slow
 def test_prediction_draws_no_progress_bars(encoder, capfd):
     """A served model answers each request without a tokenizing or prediction bar."""
     clf = _classifier(encoder, True, "chunks")

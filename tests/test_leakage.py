@@ -170,6 +170,7 @@ def test_duplicate_groups_join_exact_and_near_copies():
     assert exact_only[0] != exact_only[1]
 
 
+@pytest.mark.slow
 def test_corpus_scale_counts():
     """Thousands of Zipf-like articles, several query chunks: only the planted copies.
 

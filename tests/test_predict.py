@@ -25,6 +25,9 @@ import pytest
 
 from conftest import ROOT, train_on_jsonl, tracking_uri, write_jsonl
 
+# Every test here trains, serves or runs an entry point: seconds each.
+pytestmark = pytest.mark.slow
+
 
 # ---- models, trained once per module ------------------------------------------------------
 def _train(tmp_path_factory, data_dir: Path, *overrides: str) -> tuple[str, str]:

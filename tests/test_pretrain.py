@@ -17,6 +17,9 @@ from arnews.pretraining.mlm import MaskedPositionsTrainer, MaskingCollator
 from arnews.pretraining.packing import pack
 from conftest import compose_cfg, tracking_uri
 
+# Every test here trains, serves or runs an entry point: seconds each.
+pytestmark = pytest.mark.slow
+
 TINY_ENCODER = ["model.pretrained=null", "model.compact.vocab_size=600", "model.compact.hidden_size=32",
                 "model.compact.num_hidden_layers=1", "model.compact.num_attention_heads=2",
                 "model.compact.intermediate_size=64", "model.compact.max_position_embeddings=64",

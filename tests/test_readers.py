@@ -472,6 +472,7 @@ def test_hydra_config_instantiates_the_reader(name, request):
     assert out["train"] and all("_where" in r for rows in out.values() for r in rows)
 
 
+@pytest.mark.slow
 def test_shared_baly2018():
     out = read_baly2018(str(shared("baly2018")))
     assert {s: len(v) for s, v in out.items()} == {"train": 1250, "dev": 592, "test": 587}
@@ -480,6 +481,7 @@ def test_shared_baly2018():
     assert counts == {"unrelated": 1664, "agree": 364, "discuss": 339, "disagree": 62}
 
 
+@pytest.mark.slow
 def test_shared_ans():
     out = read_ans(str(shared("ans")))
     assert {s: len(v) for s, v in out.items()} == {"train": 2652, "dev": 755, "test": 379}
@@ -487,6 +489,7 @@ def test_shared_ans():
                                                           "other": 63}
 
 
+@pytest.mark.slow
 def test_shared_mawqif():
     out = read_mawqif(str(shared("mawqif")))
     every = [r for rows in out.values() for r in rows]
@@ -497,6 +500,7 @@ def test_shared_mawqif():
     assert not find_cross_split_duplicates(out).leaks
 
 
+@pytest.mark.slow
 def test_shared_ant():
     out = read_ant(str(shared("ant_v1")))
     every = [r for rows in out.values() for r in rows]
@@ -506,6 +510,7 @@ def test_shared_ant():
     assert not find_cross_split_duplicates(out).leaks
 
 
+@pytest.mark.slow
 def test_shared_saudinewsnet():
     out = read_saudinewsnet(str(shared("saudinewsnet")))
     assert list(out) == ["train"]

@@ -18,6 +18,9 @@ from arnews.resume import CHECKPOINT_TAG
 from arnews.train import train
 from conftest import ROOT, TINY_BERT, compose_cfg, tracking_uri
 
+# Every test here trains, serves or runs an entry point: seconds each.
+pytestmark = pytest.mark.slow
+
 EPOCHS = 4
 
 

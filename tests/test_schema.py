@@ -69,6 +69,7 @@ def test_missing_split_file_and_folder(tmp_path):
         read_jsonl_dir(tmp_path / "nope")
 
 
+@pytest.mark.slow
 def test_cli_reports_one_line_exits_nonzero_and_leaves_no_run(tmp_path):
     data = _dir(tmp_path / "data", [GOOD, '{"id": "2", "text": 5, "topics": []}']) \
         if (tmp_path / "data").mkdir() is None else None

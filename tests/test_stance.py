@@ -23,6 +23,9 @@ from arnews.components import build_task
 from arnews.tasks import Inputs
 from conftest import TINY_BERT, compose_cfg, tracking_uri, train_on_jsonl, write_jsonl
 
+# Every test here trains, serves or runs an entry point: seconds each.
+pytestmark = pytest.mark.slow
+
 STANCE = ["agree", "disagree", "discuss", "unrelated"]
 
 

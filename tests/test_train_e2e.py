@@ -16,6 +16,9 @@ from arnews.tasks.thresholds import DecisionRule
 from arnews.train import train
 from conftest import TINY_BERT, compose_cfg, tracking_uri, train_on_jsonl
 
+# Every test here trains, serves or runs an entry point: seconds each.
+pytestmark = pytest.mark.slow
+
 ARABIC = ["اخترق قراصنة أنظمة وزارة المالية وسرقوا بيانات آلاف الموظفين في هجوم فدية",
           "فاز المنتخب الوطني بكأس البطولة بعد مباراة مثيرة في العاصمة"]
 
