@@ -62,12 +62,13 @@ python train.py -m task=stance seed=1,2,3 $U $Q hydra.sweep.dir=$S/stance \
   model=tfidf_pair,compact_scratch,compact_bert
 fi
 
-# 6. ANS stance (official splits, short claim pairs), 3 seeds.
+# 6. ANS stance (official splits, short claim pairs), 3 seeds. (The from-scratch model
+#    on ANS and Mawqif is study 04's: it predicts the majority class.)
 if step 6; then
 python train.py -m task=stance data=ans data.path=$D/ans seed=1,2,3 $U $Q hydra.sweep.dir=$S/ans-tfidf \
   model=tfidf_pair
 python train.py -m task=stance data=ans data.path=$D/ans seed=1,2,3 $U $Q hydra.sweep.dir=$S/ans \
-  model=compact_scratch,compact_bert model.max_length=64
+  model=compact_bert model.max_length=64
 fi
 
 # 7. Mawqif stance towards a target (tweets), 3 seeds.
@@ -75,5 +76,5 @@ if step 7; then
 python train.py -m task=stance data=mawqif data.path=$D/mawqif seed=1,2,3 $U $Q hydra.sweep.dir=$S/mawqif-tfidf \
   model=tfidf_pair
 python train.py -m task=stance data=mawqif data.path=$D/mawqif seed=1,2,3 $U $Q hydra.sweep.dir=$S/mawqif \
-  model=compact_scratch,compact_bert model.max_length=96
+  model=compact_bert model.max_length=96
 fi
