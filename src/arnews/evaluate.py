@@ -48,7 +48,12 @@ def load_logged_model(uri: str):
     """The Predictor inside the logged model at ``uri``, with a clear error when it cannot load."""
     try:
         with tracking.no_artifact_bars():
-            return mlflow.pyfunc.load_model(uri).unwrap_python_model().predictor
+            model = mlflow.pyfunc.load_model(uri).unwrap_python_model()
+        if not hasattr(model, "predictor"):  # logged before the Predictor existed (2026-11-30)
+            from arnews.predictor import Predictor
+
+            return Predictor(model.task, model.classifier, model.rule, model.normalizer)
+        return model.predictor
     except Exception as exc:  # MLflow raises several types for a bad URI
         raise ArnewsError(f"model_uri={uri}: cannot load the model ({str(exc).splitlines()[0][:160]}); "
                           "pass runs:/<run_id>/<task>-<model> (the run's model_uri tag) of an arnews "
