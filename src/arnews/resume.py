@@ -86,6 +86,9 @@ def prepare_resume(cfg: DictConfig) -> Resumption:
         raise ArnewsError(f"resume={run_id}: the run has no {CONFIG_ARTIFACT} artifact; "
                           "it was not logged by train.py") from None
     logged = OmegaConf.create(text)
+    if "_target_" not in logged.get("model", {}):
+        raise ArnewsError(f"resume={run_id}: the run was logged by an older arnews, whose config "
+                          "(no model._target_) this version cannot rebuild; start the run again")
     logged.tracking.uri = uri
     logged.resume = run_id
     if "trainer" in logged and "num_threads" in cfg.get("trainer", {}):
