@@ -103,15 +103,10 @@ def bare_forward(predictor, frame) -> None:
 
 
 def macro_f1(model, rows: list[dict]) -> float:
-    """Test macro-F1 of a loaded pyfunc on raw rows, scored as evaluate.py scores them."""
-    import numpy as np
-
+    """Macro-F1 of a loaded pyfunc on raw rows, through its own Predictor (as evaluate.py)."""
     predictor = model.unwrap_python_model().predictor
-    task = predictor.task
-    normalized = [{k: predictor.normalizer(v) if isinstance(v, str) and predictor.normalizer else v
-                   for k, v in r.items()} for r in rows]
-    scores = predictor.scores(task.inputs(normalized))
-    _, results = predictor.evaluate(scores, np.asarray(task.targets(normalized)), prefix="")
+    scores, _ = predictor.predict_rows(rows)
+    _, results = predictor.evaluate(scores, predictor.task.targets(rows))
     return results["macro_f1"]
 
 
