@@ -1,8 +1,12 @@
 """Check one author's part of the demo corpus and print its counts.
 
 Usage: python corpus/check_part.py corpus/parts/h1
+       python corpus/check_part.py corpus/parts/h7 --long   # a v2 long-form part
 
 The folder holds any number of ``articles*.jsonl`` and ``claims*.jsonl`` files.
+``--long`` applies the v2 rules (AUTHORING.md, "Corpus v2"): articles of 400-900
+words, and claims may list ``hard_unrelated`` articles of *other* clusters of the
+part, which share actors, places or topic words with the claim but do not address it.
 """
 import collections
 import json
@@ -20,8 +24,9 @@ def words(s):
     return len(re.findall(r"\S+", s))
 
 
-def main(folder):
+def main(folder, long_form=False):
     folder = pathlib.Path(folder)
+    lo, hi = (400, 900) if long_form else (120, 400)
     errors, arts, claims = [], {}, []
     for path in sorted(folder.glob("articles*.jsonl")):
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -43,8 +48,8 @@ def main(folder):
             if bad:
                 errors.append(f"{where}: unknown topics {bad}")
             w = words(row["text"])
-            if not 120 <= w <= 400:
-                errors.append(f"{where}: {row['id']} text has {w} words (need 120-400)")
+            if not lo <= w <= hi:
+                errors.append(f"{where}: {row['id']} text has {w} words (need {lo}-{hi})")
             if not re.match(r"^\d{4}-\d{2}-\d{2}$", row["date"]):
                 errors.append(f"{where}: date must be YYYY-MM-DD")
             arts[row["id"]] = row
@@ -69,6 +74,14 @@ def main(folder):
                     errors.append(f"{where}: article {aid} is not in cluster {row['cluster']}")
                 if lab not in STANCES:
                     errors.append(f"{where}: stance {lab!r} must be agree/disagree/discuss")
+            hard = row.get("hard_unrelated", [])
+            if hard and not long_form:
+                errors.append(f"{where}: hard_unrelated is a v2 field; check with --long")
+            for aid in hard:
+                if aid not in arts:
+                    errors.append(f"{where}: hard_unrelated names unknown article {aid}")
+                elif arts[aid]["cluster"] == row["cluster"] or aid in row["stances"]:
+                    errors.append(f"{where}: hard_unrelated article {aid} must be from another cluster")
             claims.append(row)
     topic_counts = collections.Counter(t for a in arts.values() for t in a["topics"])
     none = sum(1 for a in arts.values() if not a["topics"])
@@ -80,10 +93,12 @@ def main(folder):
     if wc:
         print(f"words: min {min(wc)} mean {sum(wc)/len(wc):.0f} max {max(wc)}")
     print(f"claims: {len(claims)}  stance pairs: {dict(stance_counts)}")
+    if long_form:
+        print(f"hard unrelated pairs: {sum(len(c.get('hard_unrelated', [])) for c in claims)}")
     for e in errors:
         print("ERROR", e)
     return 1 if errors else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1], long_form="--long" in sys.argv[2:]))
