@@ -65,22 +65,6 @@ def test_lean_path_gives_the_trainers_scores(encoder, strategy, multi_label, pai
     np.testing.assert_allclose(lean, _trainer_scores(clf, inputs), atol=1e-5)
 
 
-@pytest.mark.slow
-def test_int8_predicts_close_to_fp32_and_keeps_fp32_weights(encoder, tmp_path):
-    fp32 = _classifier(encoder, False, "head")
-    int8 = _classifier(encoder, False, "head", quantize="int8")
-    inputs = _demo_inputs(False)
-    a, b = fp32.predict_scores(inputs), int8.predict_scores(inputs)
-    assert np.abs(a - b).max() < 0.05 and not np.array_equal(a, b)  # int8 really ran
-    assert type(int8.model.bert.encoder.layer[0].attention.self.query).__name__ == "Linear"
-    int8.save(tmp_path / "saved")  # fp32 weights are what is saved
-    from arnews.models import load_classifier
-
-    loaded = load_classifier(tmp_path / "saved")
-    assert loaded.quantize == "int8"
-    np.testing.assert_allclose(loaded.predict_scores(inputs), b, atol=1e-6)
-
-
 def test_the_quantize_setting_is_checked(encoder):
     from arnews.errors import ArnewsError
 

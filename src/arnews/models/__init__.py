@@ -9,6 +9,7 @@ that kind of model needs: loading a TF-IDF model never imports torch.
 from __future__ import annotations
 
 import json
+import os
 from importlib import import_module
 from pathlib import Path
 
@@ -18,14 +19,22 @@ __all__ = ["Classifier", "ModelContext", "load_classifier"]
 
 # kind (saved in META_FILE) -> the module and class that load it
 _LOADERS = {"sklearn": ("arnews.models.sklearn_models", "SklearnClassifier"),
-            "transformer": ("arnews.models.transformer", "TransformerClassifier")}
+            "transformer": ("arnews.models.transformer", "TransformerClassifier"),
+            "transformer+onnx": ("arnews.models.onnx_serving", "OnnxTransformerClassifier")}
 
 
 def load_classifier(path: str | Path) -> Classifier:
-    """Restore a classifier written by ``Classifier.save``."""
+    """Restore a classifier written by ``Classifier.save``.
+
+    A transformer saved with its ONNX export serves through ONNX Runtime, unless
+    ``ARNEWS_BACKEND=torch`` asks for the torch checkpoint beside it.
+    """
     path = Path(path)
     meta = json.loads((path / META_FILE).read_text())
-    module, name = _LOADERS[meta["kind"]]
+    kind = meta["kind"]
+    if kind == "transformer" and meta.get("serving") == "onnx" and os.environ.get("ARNEWS_BACKEND") != "torch":
+        kind = "transformer+onnx"
+    module, name = _LOADERS[kind]
     classifier = getattr(import_module(module), name).load(path, meta)
     classifier.tune_thresholds = meta.get("tune_thresholds", True)
     return classifier

@@ -21,7 +21,7 @@ def transformer_classifier(context: ModelContext, *, pretrained: str | None, max
                            training: dict | None = None, early_stopping_patience: int = 2,
                            class_weights: str | None = None, select_by: str = "macro_f1",
                            preprocess: str | None = None, compact: dict | None = None,
-                           quantize: str | None = None,
+                           quantize: str | None = None, serving: str = "onnx",
                            name: str = "", tune_thresholds: bool = True) -> TransformerClassifier:
     """A fresh classifier head on ``pretrained`` (or on a new compact BERT).
 
@@ -43,6 +43,6 @@ def transformer_classifier(context: ModelContext, *, pretrained: str | None, max
         training_args=training_arguments(training or {}, context.trainer, context.seed),
         early_stopping_patience=early_stopping_patience, class_weights=class_weights,
         output_dir=context.output_dir, cache_dir=context.cache_dir, preprocess=preprocess,
-        select_by=select_by, quantize=quantize)
+        select_by=select_by, quantize=quantize, serving=serving)
     classifier.tune_thresholds = tune_thresholds
     return classifier
