@@ -3,12 +3,14 @@
 Measures, on this machine and in this order:
 
 1. a warm baseline run: ``python train.py model=majority`` into an existing store (median);
-2. loading the logged default model (``mlflow.pyfunc.load_model`` in a fresh process,
-   imports included; median);
+2. loading the logged default model in a fresh process: ``import mlflow.pyfunc`` (MLflow's
+   own fixed cost, the same for any MLflow model) and then ``mlflow.pyfunc.load_model``
+   (median of each);
 3. one article through ``pyfunc.predict`` (median of 20, after a warm-up call);
-4. batch throughput of ``pyfunc.predict`` against a bare ``torch.inference_mode()``
-   forward pass of the same weights and tokenizer in batches of 64 (docs/s, and the ratio);
-5. the same model with ``ARNEWS_QUANTIZE=int8`` (dynamic int8 Linear layers): batch
+4. batch throughput of ``pyfunc.predict`` (ONNX Runtime) against a bare forward pass of
+   the same graph and tokenizer in batches of 64 (docs/s, and the ratio), and against the
+   same model served by torch (``ARNEWS_BACKEND=torch``, the path before ONNX);
+5. the same model with ``ARNEWS_QUANTIZE=int8`` (ONNX Runtime dynamic int8): batch
    speed-up over fp32 and the change in macro-F1 on the demo test split and, when given,
    on the real-news set of study 06 (``--real-news DIR``, built by
    ``experiments/06_real_news/build_split.py``).
@@ -67,11 +69,13 @@ def default_model(folder: Path, uri: str) -> str:
     return run.data.tags["model_uri"]
 
 
-def load_seconds(uri: str, tracking: str, folder: Path, repeats: int) -> float:
-    code = ("import time; t = time.perf_counter(); import mlflow.pyfunc; "
+def load_seconds(uri: str, tracking: str, folder: Path, repeats: int) -> tuple[float, float]:
+    """Medians of (``import mlflow.pyfunc``, ``load_model``) in fresh processes."""
+    code = ("import time; t = time.perf_counter(); import mlflow.pyfunc; i = time.perf_counter(); "
             f"mlflow.set_tracking_uri({tracking!r}); mlflow.pyfunc.load_model({uri!r}); "
-            "print(time.perf_counter() - t)")
-    return statistics.median(float(_python(code, folder)) for _ in range(repeats))
+            "print(i - t, time.perf_counter() - i)")
+    runs = [tuple(map(float, _python(code, folder).split())) for _ in range(repeats)]
+    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
 
 
 def texts_of(rows: list[dict]) -> list[str]:
@@ -90,16 +94,14 @@ def _timed(fn) -> float:
 
 
 def bare_forward(predictor, frame) -> None:
-    """The floor: tokenizer + forward in batches of 64, nothing else."""
-    import torch
-
+    """The floor: tokenizer + the served graph in batches of 64, nothing else."""
     clf = predictor.classifier
+    names = {i.name for i in clf.session.get_inputs()}
     texts = [f"{t}\n{x}" for t, x in zip(frame["title"], frame["text"])]
-    with torch.inference_mode():
-        for start in range(0, len(texts), 64):
-            batch = clf.tokenizer(texts[start:start + 64], truncation=True, max_length=clf.max_length,
-                                  padding=True, return_tensors="pt")
-            clf.model(**batch)
+    for start in range(0, len(texts), 64):
+        batch = clf.tokenizer(texts[start:start + 64], truncation=True, max_length=clf.max_length,
+                              padding=True, return_tensors="np")
+        clf.session.run(["logits"], {k: v for k, v in batch.items() if k in names})
 
 
 def macro_f1(model, rows: list[dict]) -> float:
@@ -131,7 +133,7 @@ def main() -> None:
     uri, tracking = args.model_uri, args.tracking_uri or store
     if uri is None:
         uri = default_model(folder, store)
-    load = load_seconds(uri, tracking, folder, args.repeats)
+    mlflow_import, load = load_seconds(uri, tracking, folder, args.repeats)
 
     mlflow.set_tracking_uri(tracking)
     model = mlflow.pyfunc.load_model(uri)
@@ -145,6 +147,10 @@ def main() -> None:
     served = docs_per_second(lambda: model.predict(frame), len(frame))
     bare = docs_per_second(lambda: bare_forward(predictor, frame), len(frame))
 
+    os.environ["ARNEWS_BACKEND"] = "torch"
+    torch_model = mlflow.pyfunc.load_model(uri)
+    del os.environ["ARNEWS_BACKEND"]
+    served_torch = docs_per_second(lambda: torch_model.predict(frame), len(frame))
     os.environ["ARNEWS_QUANTIZE"] = "int8"
     int8_model = mlflow.pyfunc.load_model(uri)
     del os.environ["ARNEWS_QUANTIZE"]
@@ -158,11 +164,13 @@ def main() -> None:
     lines = [f"Serving benchmark, {date.today()}, {machine}; model {uri}", "",
              "| measure | value |", "|---|---:|",
              f"| warm `python train.py model=majority` (median of {args.repeats}) | {start:.1f} s |",
-             f"| load the logged default model, fresh process (median of {args.repeats}) | {load:.1f} s |",
+             f"| fresh process: `import mlflow.pyfunc` (median of {args.repeats}) | {mlflow_import:.1f} s |",
+             f"| then `mlflow.pyfunc.load_model` of the default model (median of {args.repeats}) | {load:.1f} s |",
              f"| one article through pyfunc.predict (median of 20) | {latency:.1f} ms |",
              f"| batch of {len(frame)} through pyfunc.predict | {served:.0f} docs/s |",
-             f"| bare forward pass, batches of 64 | {bare:.0f} docs/s |",
+             f"| bare forward pass of the same graph, batches of 64 | {bare:.0f} docs/s |",
              f"| pyfunc / bare forward | {served / bare:.2f}x |",
+             f"| the same model served by torch (`ARNEWS_BACKEND=torch`) | {served_torch:.0f} docs/s |",
              f"| int8 pyfunc, same batch | {int8:.0f} docs/s |",
              f"| int8 speed-up over fp32 | {int8 / served:.2f}x |"]
     for name, (a, b) in f1.items():
@@ -171,7 +179,7 @@ def main() -> None:
     print(table)
     if args.out:
         args.out.write_text(table + "\n")
-    print(json.dumps({"start_s": start, "load_s": load, "latency_ms": latency, "served": served,
+    print(json.dumps({"start_s": start, "mlflow_import_s": mlflow_import, "load_s": load, "torch": served_torch, "latency_ms": latency, "served": served,
                       "bare": bare, "int8": int8}), file=sys.stderr)
 
 
