@@ -197,3 +197,20 @@ def test_threshold_is_reported(threshold):
     report = find_cross_split_duplicates({"train": rows("a", [article(1)]),
                                           "test": rows("b", [article(2)])}, threshold)
     assert f">= {threshold}" in report.summary()
+
+
+def test_the_guard_caches_its_report_by_content(tmp_path, monkeypatch):
+    import arnews.data.leakage_guard as guard
+    from arnews.errors import ArnewsError
+
+    splits = {"train": [{"id": "a", "text": "نص المقال الأول عن الهجوم"}],
+              "test": [{"id": "b", "text": "نص المقال الأول عن الهجوم"}]}
+    calls = []
+    real = guard.find_cross_split_duplicates
+    monkeypatch.setattr(guard, "find_cross_split_duplicates", lambda *a, **k: calls.append(1) or real(*a, **k))
+    for _ in range(2):  # the second run reads the cache and still refuses
+        with pytest.raises(ArnewsError, match="1 test article"):
+            guard.guard_leakage(splits, cache_dir=tmp_path)
+    assert len(calls) == 1 and len(list((tmp_path / "leakage").glob("*.json"))) == 1
+    splits["test"][0]["text"] = "نص مختلف تماما عن موضوع آخر"  # new content, new search
+    assert guard.guard_leakage(splits, cache_dir=tmp_path).test_in_train == 0 and len(calls) == 2

@@ -51,7 +51,7 @@ def train(cfg: DictConfig) -> float:
     splits = load_data(cfg.data, seed=cfg.seed, normalizer=normalizer)
     task = build_task(cfg.task)
     task.setup(splits)
-    leakage = guard_leakage(splits, **cfg.data.leakage)
+    leakage = guard_leakage(splits, **cfg.data.leakage, cache_dir=cfg.paths.cache_dir)
     inputs = {s: task.inputs(rows) for s, rows in splits.items()}
     targets = {s: task.targets(rows) for s, rows in splits.items()}
     log.info("task=%s labels=%s multi_label=%s", task.name, task.labels, task.multi_label)
