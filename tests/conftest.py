@@ -189,8 +189,8 @@ def find_postgres_bin() -> Path | None:
     ``/usr/lib/postgresql/<version>/bin`` (newest first)."""
     named = os.environ.get("ARNEWS_PG_BIN")
     candidates = [named] if named else []
-    if shutil.which("initdb"):
-        candidates.append(str(Path(shutil.which("initdb")).parent))
+    if shutil.which("initdb"):  # often a link into the version's own bin folder
+        candidates.append(str(Path(shutil.which("initdb")).resolve().parent))
     candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"),
                          key=lambda p: int(Path(p).parent.name) if Path(p).parent.name.isdigit() else 0,
                          reverse=True)
@@ -226,7 +226,7 @@ def postgres() -> Postgres:
 
     PostgreSQL refuses to run as root: as root its tools run as ``nobody`` in a temp
     folder that user owns. Skipped (failed where ``ARNEWS_REQUIRE_POSTGRES`` is set, as
-    in CI) when the server binaries or psycopg2 are missing.
+    in CI) when the server binaries or psycopg are missing.
     """
     from ui_browser import HOST, free_port
 
@@ -240,9 +240,9 @@ def postgres() -> Postgres:
         unavailable("no PostgreSQL server binaries (initdb, pg_ctl): apt-get install -y postgresql, "
                     "or set ARNEWS_PG_BIN to their folder")
     try:
-        import psycopg2  # noqa: F401 - what MLflow's postgresql:// URLs load
+        import psycopg  # what SQLAlchemy 2.1 loads for MLflow's postgresql:// URLs
     except ImportError:
-        unavailable('psycopg2 is not installed: pip install "arnews[team]"')
+        unavailable('psycopg is not installed: pip install "arnews[team]"')
     folder = Path(tempfile.mkdtemp(prefix="arnews-pg-"))
     user = {}
     if os.geteuid() == 0:
@@ -260,7 +260,10 @@ def postgres() -> Postgres:
         shutil.rmtree(folder, ignore_errors=True)
         pytest.fail(f"PostgreSQL did not start: {exc}")
     try:
-        server.run("createdb", "-h", HOST, "-p", str(server.port), "-U", PG_USER, "mlflow")
+        # CREATE DATABASE runs outside a transaction: autocommit
+        with psycopg.connect(host=HOST, port=server.port, user=PG_USER, dbname="postgres",
+                             autocommit=True) as connection:
+            connection.execute("CREATE DATABASE mlflow")
         yield server
     finally:
         try:
