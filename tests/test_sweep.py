@@ -13,11 +13,6 @@ import json
 import os
 import pickle
 import signal
-import subprocess
-import sys
-import time
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
@@ -25,63 +20,9 @@ from omegaconf import OmegaConf
 
 from arnews.sweep import MlflowSweepCallback, sweep_params
 from arnews.tracking import PARENT_RUN_ENV
-from conftest import CONF, ROOT, TINY_BERT
-
-EXPERIMENT = "arnews-topic-jsonl"
-TIMEOUT = 420  # seconds per subprocess: generous for a loaded CI machine
+from conftest import CONF, EXPERIMENT, TINY_BERT, Sweep, launch, runs, wait_for_line
 
 pytestmark = pytest.mark.slow
-
-
-@dataclass
-class Sweep:
-    folder: Path
-    proc: subprocess.Popen
-
-    @property
-    def uri(self) -> str:
-        return f"sqlite:///{self.folder / 'mlflow.db'}"
-
-    @property
-    def log(self) -> str:
-        return (self.folder / "log.txt").read_text(errors="replace")
-
-    def wait(self) -> "Sweep":
-        try:
-            self.proc.wait(timeout=TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            pytest.fail(f"sweep in {self.folder} still running after {TIMEOUT}s:\n{self.log[-3000:]}")
-        return self
-
-
-def launch(folder: Path, data_dir: Path, *overrides: str, **popen) -> Sweep:
-    """Start ``python train.py <overrides>`` in ``folder`` with its own SQLite store."""
-    folder.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items()
-           # A stray parent id would nest these runs; PYTEST_CURRENT_TEST switches on
-           # MLflow's test-only session checks, which a user's run never has.
-           if k not in (PARENT_RUN_ENV, "PYTEST_CURRENT_TEST")}
-    env.update(ARNEWS_CACHE_DIR=str(folder / "cache"), MLFLOW_DISABLE_TELEMETRY="true",
-               HYDRA_FULL_ERROR="1")
-    args = [sys.executable, str(ROOT / "train.py"), *overrides, "data=jsonl", f"data.path={data_dir}",
-            "tracking.log_model=false", f"tracking.uri=sqlite:///{folder / 'mlflow.db'}",
-            f"hydra.sweep.dir={folder / 'multirun'}", f"hydra.run.dir={folder / 'run'}",
-            # Job folders named by number: the default name joins every override, and
-            # with these long tmp paths it can pass the 255-character file name limit.
-            "hydra.sweep.subdir=${hydra.job.num}"]
-    with open(folder / "log.txt", "w") as log:
-        proc = subprocess.Popen(args, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT, **popen)
-    return Sweep(folder, proc)
-
-
-def wait_for_line(sweep: Sweep, text: str) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while text not in sweep.log:
-        if sweep.proc.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(f"never logged {text!r}:\n{sweep.log[-3000:]}")
-        time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")
@@ -120,21 +61,6 @@ def sweeps(tmp_path_factory, tiny_topic_dir) -> dict[str, Sweep]:
             if sweep.proc.poll() is None:
                 sweep.proc.kill()
                 sweep.proc.wait()
-
-
-def runs(sweep: Sweep) -> tuple[object, list]:
-    """(parent run, child runs) of the one sweep in a store; fails unless both exist."""
-    from mlflow.tracking import MlflowClient
-
-    client = MlflowClient(sweep.uri)
-    experiment = client.get_experiment_by_name(EXPERIMENT)
-    assert experiment is not None, sweep.log[-3000:]
-    every = client.search_runs([experiment.experiment_id], max_results=1000)
-    parents = [r for r in every if "mlflow.parentRunId" not in r.data.tags]
-    assert len(parents) == 1, (len(parents), sweep.log[-3000:])
-    children = [r for r in every if r.data.tags.get("mlflow.parentRunId") == parents[0].info.run_id]
-    assert len(children) == len(every) - 1, "a run belongs to no parent"
-    return parents[0], children
 
 
 def test_optuna_sweep_is_one_parent_with_a_child_per_trial(sweeps):

@@ -55,19 +55,20 @@ def quiet_env(**extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def mlflow_server(folder: Path, backend_uri: str, artifacts: Path | None = None):
-    """``mlflow server`` on a free loopback port, as the README starts it; yields its URL.
+def mlflow_server(folder: Path, backend_uri: str, artifacts: Path | None = None, port: int | None = None):
+    """``mlflow server`` on ``port`` (default: a free loopback port), as the README starts
+    it; yields its URL. Starting one again on the same port is a server restart.
 
     The whole process group (the server and its uvicorn worker) is stopped on exit.
     """
-    port = free_port()
+    port = port or free_port()
     url = f"http://{HOST}:{port}"
     log_path = folder / "server.log"
     cmd = [sys.executable, "-m", "mlflow", "server", "--host", HOST, "--port", str(port),
            "--workers", "1", "--backend-store-uri", backend_uri]
     if artifacts is not None:
         cmd += ["--artifacts-destination", str(artifacts)]
-    with open(log_path, "w") as log:
+    with open(log_path, "a") as log:
         proc = subprocess.Popen(cmd, cwd=folder, env=quiet_env(), stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     try:

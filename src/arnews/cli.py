@@ -8,6 +8,7 @@ import sys
 
 from hydra.errors import InstantiationException
 
+from arnews import distributed  # noqa: F401 - registers ${arnews.launch_time:} before Hydra composes
 from arnews.errors import ArnewsError
 from arnews.interrupts import sigterm_as_ctrl_c
 

@@ -32,6 +32,7 @@ import atexit
 import json
 import logging
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -40,9 +41,10 @@ from pathlib import Path
 from typing import Any
 
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from arnews.cli import report_user_error
+from arnews.distributed import is_main_process
 from arnews.errors import ArnewsError
 from arnews.tracking import (PARENT_RUN_ENV, SWEEP_PARENT_TAG, check_reachable, get_or_create_experiment,
                              git_commit)
@@ -140,6 +142,22 @@ def _sweep_tags(config: DictConfig, sweep_dir: Path) -> dict[str, str]:
     }
 
 
+def _export_to_jobs(config: DictConfig, name: str, value: str) -> None:
+    """Put ``export NAME=VALUE`` into the job script of a launcher that writes one.
+
+    The submitit SLURM launcher runs ``hydra.launcher.setup`` lines in each job's sbatch
+    script before Python starts, so a job on another node has the variable whatever the
+    cluster's environment propagation (``sbatch --export``) is. Hydra instantiates the
+    launcher after ``on_multirun_start``, from this same config.
+    """
+    launcher = OmegaConf.select(config, "hydra.launcher")
+    if not isinstance(launcher, DictConfig) or "setup" not in launcher:
+        return
+    lines = [line for line in (launcher.setup or []) if not str(line).startswith(f"export {name}=")]
+    with read_write(launcher), open_dict(launcher):  # Hydra hands callbacks a read-only node
+        launcher.setup = [*lines, f"export {name}={shlex.quote(value)}"]
+
+
 class MlflowSweepCallback(Callback):
     """Hydra callback that wraps a multirun in an MLflow parent run.
 
@@ -172,8 +190,8 @@ class MlflowSweepCallback(Callback):
         _check_search_space(config)  # whether or not there is a parent to make
         uri = OmegaConf.select(config, "tracking.uri")
         experiment = OmegaConf.select(config, "tracking.experiment")
-        if not self.enabled or not uri or not experiment:
-            return
+        if not self.enabled or not uri or not experiment or not is_main_process():
+            return  # under torchrun, rank 0's sweep owns the parent; other ranks log nothing
         from mlflow.tracking import MlflowClient
 
         self._uri = str(uri)
@@ -197,9 +215,11 @@ class MlflowSweepCallback(Callback):
         run = client.create_run(get_or_create_experiment(client, str(experiment), self._uri),
                                 run_name=name, tags=tags)
         self.parent_run_id = run.info.run_id
-        # In-process jobs (basic launcher) and freshly spawned workers inherit this;
-        # on_job_start sets it again for workers spawned earlier or on other machines.
+        # In-process jobs (basic launcher) and freshly spawned workers (joblib,
+        # submitit_local) inherit this; on_job_start sets it again for workers spawned
+        # earlier. Jobs on other machines get it in their job script (_export_to_jobs).
         os.environ[PARENT_RUN_ENV] = self.parent_run_id
+        _export_to_jobs(config, PARENT_RUN_ENV, self.parent_run_id)
         # on_multirun_end is skipped when a job or the sweeper raises, or on Ctrl-C: end
         # the parent at interpreter exit instead, so it is never left RUNNING.
         atexit.register(self._end_unfinished)

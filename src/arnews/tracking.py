@@ -27,6 +27,7 @@ from arnews.errors import ArnewsError
 log = logging.getLogger(__name__)
 
 PARENT_RUN_ENV = "ARNEWS_PARENT_RUN_ID"
+SWEEP_JOB_WAIT_S = 120.0  # how long a sweep job waits for its tracking server to come back
 SWEEP_PARENT_TAG = "sweep_parent"  # "true" on a sweep's parent run, which repeats its best child
 MODEL_URI_TAG = "model_uri"  # runs:/<run_id>/<task>-<model> of the run's logged model
 
@@ -94,32 +95,56 @@ def get_or_create_experiment(client: MlflowClient, name: str, uri: str) -> str:
         return experiment.experiment_id
 
 
-def check_reachable(uri: str, timeout: float = 3.0) -> None:
+def check_reachable(uri: str, timeout: float = 3.0, wait_s: float = 0.0) -> None:
     """Fail in seconds when no server answers at an ``http(s)`` tracking URI.
 
     MLflow itself retries for minutes and then prints a traceback. Any HTTP answer,
     even an error status or a TLS complaint, means a server is there, and MLflow's own
-    client (with its auth and certificate settings) takes it from here.
+    client (with its auth and certificate settings) takes it from here. ``wait_s`` keeps
+    asking for that long before giving up (a server being restarted).
     """
     if not uri.startswith(("http://", "https://")):
         return
-    try:
-        urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout).close()
-    except urllib.error.HTTPError:
-        return
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        if isinstance(reason, ssl.SSLError):
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout).close()
             return
+        except urllib.error.HTTPError:
+            return
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            if isinstance(reason, ssl.SSLError):
+                return
+            if time.monotonic() < deadline:
+                log.warning("tracking.uri=%s: no answer (%s); retrying until it is back", uri, reason)
+                time.sleep(2.0)
+                continue
         raise ArnewsError(f"tracking.uri={uri}: no MLflow server answers there ({reason}); start "
                           "one with `mlflow server --backend-store-uri sqlite:///mlflow.db --port "
-                          "5000`, or use tracking.uri=sqlite:///mlflow.db") from None
+                          "5000`, or use tracking.uri=sqlite:///mlflow.db"
+                          + (f" (waited {wait_s:.0f}s for it)" if wait_s else "")) from None
 
 
 def setup(uri: str, experiment: str) -> None:
-    check_reachable(uri)
+    # A sweep job's server answered when the sweep began: a refusal now is most likely a
+    # restart, so wait for it as MLflow's own client retries do, then fail in one line.
+    check_reachable(uri, wait_s=SWEEP_JOB_WAIT_S if os.environ.get(PARENT_RUN_ENV) else 0.0)
     mlflow.set_tracking_uri(uri)
     mlflow.set_experiment(experiment_id=get_or_create_experiment(MlflowClient(uri), experiment, uri))
+
+
+class _NoRun:
+    """What ``tracked_run`` yields on ranks other than 0 of a data-parallel run: a run
+    that logs nowhere (``logged`` is False) and has no id."""
+
+    logged = False
+
+    class info:  # noqa: N801 - mirrors mlflow.entities.Run.info
+        run_id = run_name = experiment_id = None
+
+
+NO_RUN = _NoRun()
 
 
 @contextmanager
@@ -131,6 +156,12 @@ def tracked_run(uri: str, experiment: str, run_name: str | None = None, tags: di
     ``system_metrics`` samples CPU, memory (and GPU) use into ``system/*`` metrics,
     which the UI shows on the run's "System metrics" tab (needs psutil).
     """
+    from arnews import distributed
+
+    if not distributed.is_main_process():
+        # Data-parallel training: rank 0 owns the run; the other ranks touch no store.
+        yield NO_RUN
+        return
     setup(uri, experiment)
     parent = os.environ.get(PARENT_RUN_ENV)
     run_tags = dict(tags or {})

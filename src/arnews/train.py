@@ -16,7 +16,7 @@ from pathlib import Path
 import mlflow
 from omegaconf import DictConfig, OmegaConf
 
-from arnews import tracking
+from arnews import distributed, tracking
 from arnews.components import (build_classifier, build_normalizer, build_task, build_trainer, load_data,
                                refuse_unlabelled)
 from arnews.data.leakage_guard import guard_leakage
@@ -59,24 +59,38 @@ def train(cfg: DictConfig) -> float:
     # A resumed run keeps its tags (its original overrides); it only gains "resumed".
     tags = run_tags(cfg, task) if resumed is None else {"resumed": "true"}
     datasets = split_datasets(task, splits, cfg.data.name, data_source(cfg.data))
+    # Under torchrun every rank runs this story; only rank 0 has a real MLflow run.
+    main = distributed.is_main_process()
+    cpu = bool(trainer.args.get("use_cpu", True))
     with tracking.tracked_run(cfg.tracking.uri, cfg.tracking.experiment, run_name=cfg.tracking.run_name,
                               tags=tags, run_id=resumed and resumed.run_id,
                               system_metrics=cfg.tracking.get("system_metrics", False)) as run:
-        if resumed is None:
+        if resumed is not None:
+            checkpoints = resumed.checkpoint_dir
+        elif main:
             checkpoints = output_dir(Path.cwd() / "outputs" / run.info.run_id) / "checkpoints"
             _log_run_inputs(cfg, leakage, checkpoints)
             log_datasets(datasets)
-        else:
-            checkpoints = resumed.checkpoint_dir
+        # The Trainer of every rank saves and reloads epoch checkpoints in rank 0's folder.
+        checkpoints = distributed.from_rank_zero(checkpoints if main else None, cpu=cpu)
         try:
             classifier = build_classifier(cfg, task, train_texts=inputs["train"].joined(),
                                           output_dir=checkpoints)
+            if main and resumed is None:
+                _log_batch_size(classifier)
             classifier.fit(inputs["train"], targets["train"], inputs["dev"], targets["dev"],
-                           log_metrics=tracking.log_metrics, resume=resumed is not None)
+                           log_metrics=tracking.log_metrics if main else None, resume=resumed is not None)
         except KeyboardInterrupt:
+            if not main:
+                raise
             # Re-raised with the way back in it: the entry point prints this one line.
             raise KeyboardInterrupt(f"MLflow run {run.info.run_id} ended KILLED"
                                     f"{_resume_hint(cfg, run, checkpoints)}") from None
+        # No rank may still be loading the best checkpoint when rank 0 removes them.
+        distributed.wait_for_everyone(cpu=cpu)
+        if not main:
+            # Scoring and logging are rank 0's; take its dev score so a sweep sees one value.
+            return distributed.from_rank_zero(None, cpu=cpu)
         if checkpoints.exists() and not trainer.keep_checkpoints:
             shutil.rmtree(checkpoints, ignore_errors=True)
             mlflow.set_tag(CHECKPOINT_TAG, "(removed: the run finished; its model is the artifact)")
@@ -104,7 +118,7 @@ def train(cfg: DictConfig) -> float:
 
     print(run_summary(cfg.tracking.experiment, run.info.experiment_id, run.info.run_id, run.info.run_name,
                       cfg.tracking.uri, results, task.labels, tracking.runs_uri(model_info)))
-    return results[cfg.optimized_metric]
+    return distributed.from_rank_zero(results[cfg.optimized_metric], cpu=cpu)
 
 
 def seed_everything(seed: int) -> None:
@@ -131,6 +145,16 @@ def _log_run_inputs(cfg: DictConfig, leakage, checkpoints: Path) -> None:
     mlflow.log_text(OmegaConf.to_yaml(cfg, resolve=True), "config.yaml")
     mlflow.set_tags({"leakage": leakage.summary(), "leakage_test_in_train": str(leakage.test_in_train),
                      CHECKPOINT_TAG: str(checkpoints.resolve())})
+
+
+def _log_batch_size(classifier) -> None:
+    """``world_size`` and, for a fine-tuned model, the examples per optimizer step."""
+    args = getattr(classifier, "training_args", None)
+    params = distributed.batch_params(args) if args else {"world_size": str(distributed.world_size())}
+    if distributed.world_size() > 1:
+        log.info("data-parallel: %s processes, %s examples per optimizer step", params["world_size"],
+                 params.get("effective_train_batch_size", "-"))
+    tracking.log_params(params)
 
 
 def _resume_hint(cfg: DictConfig, run, checkpoints: Path) -> str:

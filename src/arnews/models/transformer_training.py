@@ -125,7 +125,9 @@ def fit_arguments(clf) -> TrainingArguments:
     interrupted run can continue exactly where its last epoch ended.
     """
     return TrainingArguments(**{
-        "output_dir": str(clf.output_dir), "report_to": "none", **clf.training_args,
+        "output_dir": str(clf.output_dir), "report_to": "none",
+        # DDP (torchrun): a classifier uses every weight, so skip the search for unused ones.
+        "ddp_find_unused_parameters": False, **clf.training_args,
         "eval_strategy": "epoch", "save_strategy": "epoch", "logging_strategy": "epoch",
         "load_best_model_at_end": True, "metric_for_best_model": clf.select_by,
         "greater_is_better": clf.select_by != "loss", "save_total_limit": 1,
@@ -139,7 +141,10 @@ def fine_tune(clf, train: Inputs, y_train: np.ndarray, dev: Inputs, y_dev: np.nd
     ``resume=True``: the Trainer restores weights, optimizer, scheduler, RNG and the
     early-stopping state from the newest checkpoint-<step> in ``clf.output_dir``.
     """
-    train_ds, dev_ds = features(clf, train, y_train), features(clf, dev, y_dev)
+    args = fit_arguments(clf)
+    # Under torchrun, rank 0 tokenizes into the shared feature cache and the others read it.
+    with args.main_process_first(desc="tokenizing"):
+        train_ds, dev_ds = features(clf, train, y_train), features(clf, dev, y_dev)
 
     def metrics(pred):
         logits, labels = pred.predictions, pred.label_ids.astype(int)
@@ -153,7 +158,7 @@ def fine_tune(clf, train: Inputs, y_train: np.ndarray, dev: Inputs, y_dev: np.nd
             decided = logits.argmax(1)
         return compute_metrics(labels, decided, clf.labels, clf.multi_label)
 
-    kwargs = dict(model=clf.model, args=fit_arguments(clf), train_dataset=train_ds, eval_dataset=dev_ds,
+    kwargs = dict(model=clf.model, args=args, train_dataset=train_ds, eval_dataset=dev_ds,
                   data_collator=DataCollatorWithPadding(clf.tokenizer),
                   processing_class=clf.tokenizer, compute_metrics=metrics,
                   callbacks=[EarlyStoppingCallback(clf.early_stopping_patience),
