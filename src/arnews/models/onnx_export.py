@@ -6,7 +6,10 @@ Runtime's dynamic quantisation (int8 weights, activations quantised per batch) i
 fast CPU path. The export is torch's TorchScript-based ``torch.onnx.export`` with
 dynamic batch and sequence axes; the graph takes the tokenizer's own inputs
 (``token_type_ids`` only where the model has them, e.g. not XLM-R) and returns
-``logits``.
+``logits``. It traces the model's plain ("eager") attention rather than torch's fused
+SDPA kernel, which the exporter can only decompose. On the default model (448 demo
+articles, batches of 64, 2 cores) the SDPA graph ran 73 docs/s, the eager graph 85
+(torch itself 78) and the eager graph's int8 copy 152, with the same fp32 logits.
 
 >>> ONNX_FILE, INT8_FILE
 ('model.onnx', 'model.int8.onnx')
@@ -36,8 +39,11 @@ def export_onnx(model, tokenizer, path: str | Path) -> Path:
     kwargs = {n: sample[n].to(device) for n in names}
     axes = {n: {0: "batch", 1: "sequence"} for n in names} | {"logits": {0: "batch"}}
     was_training = model.training
+    attention = getattr(model.config, "_attn_implementation", None)
     model.eval()
     try:
+        if attention not in (None, "eager"):
+            model.set_attn_implementation("eager")
         # The tracer warns that shape checks in transformers' masking code become
         # constants; the graph is tested on other batch sizes and lengths instead.
         with warnings.catch_warnings():
@@ -46,6 +52,8 @@ def export_onnx(model, tokenizer, path: str | Path) -> Path:
                               output_names=["logits"], dynamic_axes=axes, opset_version=OPSET,
                               dynamo=False)
     finally:
+        if attention not in (None, "eager"):
+            model.set_attn_implementation(attention)
         model.train(was_training)
     return path
 
