@@ -22,7 +22,6 @@ import pandas as pd
 
 from arnews.data.normalize import ArabicNormalizer
 from arnews.tasks import DecisionRule, Inputs, Task
-from arnews.tasks.metrics import compute_metrics
 
 
 @dataclass
@@ -38,6 +37,8 @@ class Predictor:
 
     def evaluate(self, scores: np.ndarray, targets: np.ndarray, prefix: str = "") -> tuple[np.ndarray, dict]:
         """The decisions for ``scores`` and their metrics against ``targets``."""
+        from arnews.tasks.metrics import compute_metrics  # scoring only: serving needs no sklearn
+
         decided = self.rule.decide(scores)
         return decided, compute_metrics(targets, decided, self.task.labels, self.task.multi_label, prefix)
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import f1_score
 
 _GRID = np.round(np.arange(0.05, 0.96, 0.05), 2)
 
@@ -17,6 +16,8 @@ def choose_thresholds(scores: np.ndarray, targets: np.ndarray, grid=_GRID) -> np
     >>> choose_thresholds(s, y).tolist()
     [0.3]
     """
+    from sklearn.metrics import f1_score  # fitting only: a served model never imports sklearn
+
     scores, targets = np.asarray(scores), np.asarray(targets)
     out = np.full(scores.shape[1], 0.5)
     for j in range(scores.shape[1]):
