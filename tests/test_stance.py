@@ -5,6 +5,7 @@ baseline, class weights, and a claim that is never cut.
 """
 from __future__ import annotations
 
+import json
 import logging
 
 import mlflow
@@ -167,7 +168,14 @@ def test_the_claim_is_never_truncated(tmp_path_factory, strategy):
                               hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
                               intermediate_size=32)
     tokenizer = AutoTokenizer.from_pretrained(folder)
-    claims = [rows[0]["claim"], rows[5]["claim"] + " " + rows[6]["claim"]]  # ~15 and ~30 tokens
+    # A short claim and one of 30 tokens (two claims joined, cut to 30 tokens of this
+    # corpus-trained tokenizer, so the test does not depend on which rows come first),
+    # both below the 37-token limit that max_length=48 leaves a claim.
+    long_claim = rows[5]["claim"] + " " + rows[6]["claim"]
+    while len(tokenizer(long_claim, add_special_tokens=False)["input_ids"]) > 30:
+        long_claim = long_claim.rsplit(" ", 1)[0]
+    claims = [rows[0]["claim"], long_claim]
+    assert len(tokenizer(long_claim, add_special_tokens=False)["input_ids"]) >= 25
     article = " ".join(r["text"] for r in rows[:4])  # several hundred tokens
     max_length = 48
     feats, doc = encode(tokenizer, Inputs(claims, [article] * 2), max_length,
@@ -207,8 +215,11 @@ def test_balanced_class_weights_train_a_stance_transformer(workdir, tiny_stance_
     _, run = _train(workdir, tiny_stance_dir, *TINY_BERT, "model.class_weights=balanced")
     _assert_stance_metrics(run, STANCE)
     assert seen, "the weighted loss was never used"
-    # Inverse frequency over train: unrelated (43 of 120) weighs least, discuss (24) most.
-    counts = np.array([25, 28, 24, 43])
+    # Inverse frequency over train (the first 120 pairs of demo corpus v2): unrelated
+    # (34 of 120) weighs least, agree (25) most.
+    counts = np.array([25, 31, 30, 34])
+    rows = [json.loads(line) for line in (tiny_stance_dir / "train.jsonl").read_text().splitlines()]
+    assert [sum(r["stance"] == lab for r in rows) for lab in STANCE] == counts.tolist()
     assert seen[0].numpy() == pytest.approx(120 / (4 * counts), rel=1e-5)
     out = _predict(run, workdir, pd.DataFrame({"claim": ["ادعاء"], "text": ["نص المقال"]}))
     _assert_single_labels(out, STANCE, 1)

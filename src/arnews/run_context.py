@@ -37,4 +37,8 @@ def run_tags(cfg, task=None) -> dict[str, str]:
             "seed": str(cfg.get("seed", ""))}
     if task is not None:
         tags["multi_label"] = str(task.multi_label)
+    if cfg.data.name == "demo":
+        from arnews.data.demo import corpus_version
+
+        tags["data_version"] = corpus_version()
     return tags

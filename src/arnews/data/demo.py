@@ -5,6 +5,7 @@ schema; see ``DATACARD.md`` beside it for what it holds and how it was made.
 """
 from __future__ import annotations
 
+import json
 from importlib.resources import files
 from pathlib import Path
 
@@ -28,3 +29,18 @@ def read_demo(task: str = "topic", splits=("train", "dev", "test")) -> dict[str,
     ['dev']
     """
     return read_jsonl_dir(demo_dir(task), splits=tuple(splits))
+
+
+def corpus_metadata() -> dict:
+    """What ``arnews-corpus build`` recorded: ``version``, ``seed``, ``build`` command,
+    part versions, unrelated-pair sampling settings, sibling and same-event groups.
+
+    >>> corpus_metadata()["version"]
+    2
+    """
+    return json.loads((demo_dir("topic").parent / "corpus.json").read_text(encoding="utf-8"))
+
+
+def corpus_version() -> str:
+    """The demo corpus version as a tag value, e.g. ``"2"``."""
+    return str(corpus_metadata()["version"])
