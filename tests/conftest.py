@@ -270,3 +270,11 @@ def postgres() -> Postgres:
             server.run("pg_ctl", "-D", "data", "-m", "fast", "-w", "stop")
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def encoder(tmp_path_factory):
+    """The shipped compact encoder, resolved into a throwaway cache."""
+    from arnews.encoders import resolve_pretrained
+
+    return resolve_pretrained("arnews:compact_arabic_bert", tmp_path_factory.mktemp("cache"))

@@ -4,7 +4,6 @@ two label fixes, and word overlap no longer separating unrelated from related pa
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 

@@ -8,15 +8,9 @@ import pytest
 from scipy.special import expit, softmax
 
 from arnews.data.demo import read_demo
-from arnews.encoders import resolve_pretrained
 from arnews.models.long_text import LongTextConfig, pool_logits
 from arnews.models.transformer import TransformerClassifier
 from arnews.tasks.inputs import Inputs
-
-
-@pytest.fixture(scope="module")
-def encoder(tmp_path_factory):
-    return resolve_pretrained("arnews:compact_arabic_bert", tmp_path_factory.mktemp("cache"))
 
 
 def _classifier(encoder, multi_label, strategy, **kwargs):

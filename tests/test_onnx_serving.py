@@ -13,13 +13,13 @@ from arnews.errors import ArnewsError
 from arnews.models import load_classifier
 from arnews.models.onnx_serving import OnnxTransformerClassifier
 from arnews.models.transformer import TransformerClassifier
-from test_inference import _classifier, _demo_inputs, encoder  # noqa: F401  (fixture)
+from test_inference import _classifier, _demo_inputs
 
 pytestmark = pytest.mark.slow  # each test fine-tunes nothing but exports and loads a model
 
 
 @pytest.fixture(scope="module")
-def saved(encoder, tmp_path_factory):  # noqa: F811
+def saved(encoder, tmp_path_factory):
     """(torch classifier, its saved folder) for topic (multi-label) and stance (pairs)."""
     out = {}
     for multi_label in (True, False):
@@ -50,7 +50,7 @@ def test_the_served_model_loads_without_torch_or_sklearn(saved):
     assert json.loads(out.stdout.strip().splitlines()[-1]) == ["OnnxTransformerClassifier", [], 3]
 
 
-def test_int8_is_the_served_graph_and_close_to_fp32(encoder, tmp_path):  # noqa: F811
+def test_int8_is_the_served_graph_and_close_to_fp32(encoder, tmp_path):
     fp32 = _classifier(encoder, False, "head")
     int8 = _classifier(encoder, False, "head", quantize="int8")
     inputs = _demo_inputs(False)
@@ -83,7 +83,7 @@ def test_served_model_predicts_only(saved):
         load_classifier(saved[True][1]).fit(None, None, None, None)
 
 
-def test_serving_torch_writes_no_graph_and_needs_torch(encoder, tmp_path):  # noqa: F811
+def test_serving_torch_writes_no_graph_and_needs_torch(encoder, tmp_path):
     clf = _classifier(encoder, False, "head", serving="torch")
     assert "torch" in clf.requirements and "onnxruntime" not in clf.requirements
     folder = clf.save(tmp_path / "torch")
