@@ -33,7 +33,7 @@ def _demo_pairs(split, n):
 
 @pytest.fixture(scope="module")
 def demo_pairs():
-    return _demo_pairs("train", 120), _demo_pairs("dev", 40)
+    return _demo_pairs("train", 80), _demo_pairs("dev", 30)
 
 
 def _fit(factory, demo_pairs, **settings):
@@ -101,7 +101,7 @@ def test_pair_linear_tunes_offsets_on_dev_and_survives_save_and_load(demo_pairs,
     offsets = clf.pipeline.steps[-1][1].offsets_
     assert offsets.shape == (4,) and offsets[0] == 0
     scores = clf.predict_scores(dev)
-    assert scores.shape == (40, 4) and np.allclose(scores.sum(axis=1), 1.0)
+    assert scores.shape == (30, 4) and np.allclose(scores.sum(axis=1), 1.0)
     assert (scores.argmax(axis=1) == y_dev).mean() > 0.4  # learns something (4 classes)
     assert "snowballstemmer" in clf.requirements and "scikit-learn" in clf.requirements
     loaded = load_classifier(clf.save(tmp_path / "m"))
@@ -112,14 +112,14 @@ def test_pair_linear_without_offsets_is_the_plain_argmax(demo_pairs):
     clf = _fit(pair_linear, demo_pairs, tune_priors=False, classifier="svm", sides=True,
                interaction_blocks=["product"], char_ngrams=(2, 3), interaction_char_ngrams=(2, 3))
     assert clf.pipeline.steps[-1][1].offsets_.tolist() == [0.0] * 4
-    assert clf.predict_scores(demo_pairs[1][0]).shape == (40, 4)
+    assert clf.predict_scores(demo_pairs[1][0]).shape == (30, 4)
 
 
 def test_pair_hgb_trains_on_dense_features_and_round_trips(demo_pairs, tmp_path):
-    clf = _fit(pair_hgb, demo_pairs, max_iter=30)
+    clf = _fit(pair_hgb, demo_pairs, max_iter=30, text_folds=3, char_ngrams=(2, 3))
     dev = demo_pairs[1][0]
     scores = clf.predict_scores(dev)
-    assert scores.shape == (40, 4) and np.allclose(scores.sum(axis=1), 1.0)
+    assert scores.shape == (30, 4) and np.allclose(scores.sum(axis=1), 1.0)
     assert np.allclose(load_classifier(clf.save(tmp_path / "m")).predict_scores(dev), scores)
 
 

@@ -428,14 +428,14 @@ class TextProbabilities(TransformerMixin, BaseEstimator):
 
 def pair_hgb(multi_label: bool, learning_rate: float = 0.05, max_iter: int = 300,
              max_leaf_nodes: int = 15, l2_regularization: float = 1.0, class_weight="balanced",
-             text_probabilities: bool = True, text_C: float = 3.0, tune_priors: bool = True,
-             random_state: int = 0):
+             text_probabilities: bool = True, text_C: float = 3.0, text_folds: int = 5,
+             char_ngrams=(2, 5), tune_priors: bool = True, random_state: int = 0):
     """Gradient-boosted trees on the dense pair features (+ stacked text probabilities)."""
     if multi_label:
         raise ArnewsError("model=pair_hgb is a single-label stance model; use task=stance")
     parts = [("similarity", PairSimilarity()), ("counts", PairCounts())]
     if text_probabilities:
-        parts.append(("text", TextProbabilities(C=text_C)))
+        parts.append(("text", TextProbabilities(C=text_C, folds=text_folds, char_ngrams=char_ngrams)))
     clf = HistGradientBoostingClassifier(learning_rate=learning_rate, max_iter=max_iter,
                                          max_leaf_nodes=max_leaf_nodes,
                                          l2_regularization=l2_regularization,
