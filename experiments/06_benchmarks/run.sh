@@ -25,3 +25,7 @@ T -m $B model=majority,tfidf_logreg,tfidf_svm,pair_hgb hydra.sweep.dir=$S/multir
 for E in stance-ans stance-mawqif stance-baly2018 topic-ant; do
   python compare.py --tracking-uri sqlite:///$S/mlflow.db --experiment arnews-$E --out $S/compare-$E
 done
+
+# Mawqif: pair_linear's dev-best variant from the later exploration (README), as overrides
+python train.py task=stance data=mawqif data.path=$D/mawqif model=pair_linear model.pipeline.target_cross_weight=2.0 'model.pipeline.interaction_blocks=[]' model.pipeline.C=3 seed=1 $U hydra.run.dir=$S/run-mawqif-cross
+python compare.py --tracking-uri sqlite:///$S/mlflow.db --experiment arnews-stance-mawqif --out $S/compare-stance-mawqif
