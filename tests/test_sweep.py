@@ -212,6 +212,9 @@ FAMILIES = {
     "tfidf": ["tfidf_logreg", "tfidf_pair", "tfidf_svm"],
     "compact": ["compact_bert", "compact_scratch"],
     "transformer": ["arabert_v02", "arbert", "camelbert_msa", "marbert_v2", "xlmr_base"],
+    "pair_linear": ["pair_linear"],
+    "pair_hgb": ["pair_hgb"],
+    "tfidf_union": ["tfidf_union"],
 }
 
 

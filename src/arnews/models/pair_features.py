@@ -245,10 +245,9 @@ class PairSimilarity(TransformerMixin, BaseEstimator):
                          "hedging", "hedging_per100"], dtype=object)
 
 
-def pair_features(word_ngrams=(1, 2), char_ngrams=(2, 5), max_features=50000, min_df=1,
-                  similarity_weight=1.0):
-    """The feature half of ``tfidf_pair``: per-side TF-IDF ⊕ similarity features."""
-    sides = ColumnTransformer([
+def side_features(word_ngrams=(1, 2), char_ngrams=(2, 5), max_features=50000, min_df=1):
+    """Word and char TF-IDF of the claim and of the article, each side on its own texts."""
+    return ColumnTransformer([
         ("claim_word", _word_tfidf(word_ngrams, max_features, 1), "first"),
         ("claim_char", _char_tfidf(char_ngrams, max_features, 1), "first"),
         # min_df applies to articles only: a word found in a single claim is often
@@ -256,6 +255,12 @@ def pair_features(word_ngrams=(1, 2), char_ngrams=(2, 5), max_features=50000, mi
         ("article_word", _word_tfidf(word_ngrams, max_features, min_df), "second"),
         ("article_char", _char_tfidf(char_ngrams, max_features, min_df), "second"),
     ])
+
+
+def pair_features(word_ngrams=(1, 2), char_ngrams=(2, 5), max_features=50000, min_df=1,
+                  similarity_weight=1.0):
+    """The feature half of ``tfidf_pair``: per-side TF-IDF ⊕ similarity features."""
+    sides = side_features(word_ngrams, char_ngrams, max_features, min_df)
     return FeatureUnion([("sides", sides), ("similarity", PairSimilarity())],
                         transformer_weights={"sides": 1.0, "similarity": similarity_weight})
 

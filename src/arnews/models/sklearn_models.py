@@ -22,7 +22,7 @@ import numpy as np
 from scipy.special import expit, softmax
 from sklearn.dummy import DummyClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, RidgeClassifier
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer
@@ -71,6 +71,38 @@ def tfidf_svm(multi_label: bool, C: float = 1.0, class_weight="balanced", **feat
     return Pipeline([("tfidf", tfidf_features(**features)), ("clf", _wrap(clf, multi_label))])
 
 
+def tfidf_union(multi_label: bool, classifier: str = "svm", C: float = 0.1,
+                class_weight="balanced", word_ngrams=(1, 2), char_ngrams=(2, 5),
+                char_analyzer: str = "char_wb", max_features=None, min_df: int = 2,
+                max_df: float = 1.0, word_weight: float = 1.0, char_weight: float = 1.0):
+    """Word ⊕ char TF-IDF (FeatureUnion, each block weighted) → a tuned linear model.
+
+    Unlike ``tfidf_logreg`` (kept as it was for earlier studies) the vocabulary is not
+    capped by default (``max_features: null``) and rare n-grams are cut by ``min_df``;
+    ``classifier`` is ``svm`` (LinearSVC; scores are its margins squashed by softmax
+    or sigmoid), ``logreg`` or ``ridge`` (RidgeClassifier, one-vs-rest least squares).
+    """
+    features = Pipeline([
+        ("text", FunctionTransformer(_joined)),
+        ("union", FeatureUnion([
+            ("word", TfidfVectorizer(ngram_range=tuple(word_ngrams), max_features=max_features,
+                                     min_df=min_df, max_df=max_df, sublinear_tf=True)),
+            ("char", TfidfVectorizer(analyzer=char_analyzer, ngram_range=tuple(char_ngrams),
+                                     max_features=max_features, min_df=min_df, max_df=max_df,
+                                     sublinear_tf=True)),
+        ], transformer_weights={"word": word_weight, "char": char_weight})),
+    ])
+    if classifier == "svm":
+        clf = LinearSVC(C=C, class_weight=class_weight)
+    elif classifier == "logreg":
+        clf = LogisticRegression(C=C, max_iter=3000, class_weight=class_weight)
+    elif classifier == "ridge":
+        clf = RidgeClassifier(alpha=1.0 / C, class_weight=class_weight)
+    else:
+        raise ArnewsError(f"model.pipeline.classifier={classifier}: choose svm, logreg or ridge")
+    return Pipeline([("tfidf", features), ("clf", _wrap(clf, multi_label))])
+
+
 def _no_features(frame):
     return np.zeros((len(frame), 1))
 
@@ -116,7 +148,16 @@ class SklearnClassifier(Classifier):
             self.pipeline.fit(train.to_frame(), y_train)
         except InvalidParameterError as exc:  # sklearn checks parameters only here
             raise bad_pipeline_parameter(exc, self.settings) from None
+        self._tune_on_dev(dev, y_dev)
         return self
+
+    def _tune_on_dev(self, dev, y_dev) -> None:
+        """A final step with ``tune_on_dev`` (stance_models.PriorShift: class offsets)
+        gets the dev features and labels after fit: selection on dev, as thresholds are."""
+        final = self.pipeline.steps[-1][1] if isinstance(self.pipeline, Pipeline) else None
+        if final is None or not hasattr(final, "tune_on_dev") or dev is None or not len(dev):
+            return
+        final.tune_on_dev(self.pipeline[:-1].transform(dev.to_frame()), np.asarray(y_dev))
 
     def predict_scores(self, inputs: Inputs) -> np.ndarray:
         frame = inputs.to_frame()

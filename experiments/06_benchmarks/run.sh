@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Study 06: stronger classical models (pair_linear, pair_hgb, tfidf_union) beside the old
+# baselines on ANS, Mawqif, Baly 2018 and ANT v1.1. Run from the repository root.
+# One seed (1): every model here is deterministic given its data (liblinear/lbfgs, the
+# calibration and out-of-fold splits have fixed seeds, HGB has random_state=0).
+set -euo pipefail
+S=${S:-/tmp/exp/06}; mkdir -p "$S"; U=tracking.uri=sqlite:///$S/mlflow.db
+D=${D:-../shared/datasets}
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1   # shared 2-core machine
+T() { /usr/bin/time -f "%e s  $*" python train.py "$@"; }
+
+# ANS: official train / dev / test CSVs
+T -m task=stance data=ans data.path=$D/ans model=majority,tfidf_logreg,tfidf_svm,tfidf_pair,pair_linear,pair_hgb seed=1 $U hydra.sweep.dir=$S/multirun-ans
+# Mawqif: the reader's stratified 70/10/20 split of the public train file (seed 13)
+T -m task=stance data=mawqif data.path=$D/mawqif model=majority,tfidf_logreg,tfidf_svm,tfidf_pair,pair_linear,pair_hgb seed=1 $U hydra.sweep.dir=$S/multirun-mawqif
+# Baly 2018: the package protocol, train folds 1-2, dev fold 3, test fold 4 (the shared
+# copy holds folds 1-4 only; published folds share articles, so leakage is allowed)
+B="task=stance data=baly2018 data.path=$D/baly2018 data.leakage.allow=true seed=1 $U"
+T -m $B model=pair_linear,tfidf_pair hydra.sweep.dir=$S/multirun-baly-new
+# ANT v1.1: the reader's stratified split, duplicates kept together
+T -m task=topic data=ant data.path=$D/ant_v1 model=tfidf_union,tfidf_logreg,tfidf_svm,majority seed=1 $U hydra.sweep.dir=$S/multirun-ant
+T -m $B model=majority,tfidf_logreg,tfidf_svm,pair_hgb hydra.sweep.dir=$S/multirun-baly-old
+
+# one leaderboard per dataset
+for E in stance-ans stance-mawqif stance-baly2018 topic-ant; do
+  python compare.py --tracking-uri sqlite:///$S/mlflow.db --experiment arnews-$E --out $S/compare-$E
+done
+
+# Mawqif: pair_linear's dev-best variant from the later exploration (README), as overrides
+python train.py task=stance data=mawqif data.path=$D/mawqif model=pair_linear model.pipeline.target_cross_weight=2.0 'model.pipeline.interaction_blocks=[]' model.pipeline.C=3 seed=1 $U hydra.run.dir=$S/run-mawqif-cross
+python compare.py --tracking-uri sqlite:///$S/mlflow.db --experiment arnews-stance-mawqif --out $S/compare-stance-mawqif
