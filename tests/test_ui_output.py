@@ -179,3 +179,36 @@ def test_zero_bars_are_labelled(tmp_path):
     assert seen["per_class_f1-topic-demo.png"].count("0") == 2  # majority's two zero bars
     assert {"0.90", "0.80"} <= set(seen["per_class_f1-topic-demo.png"])
     assert seen["macro_f1.png"] == ["0.90", "0"]
+
+
+def test_a_view_written_by_a_parallel_job_at_the_same_moment_is_not_an_error():
+    """PostgreSQL refuses the second of two simultaneous inserts of the view tag: the
+    loser reads the winner's view instead of failing its run."""
+    from mlflow.exceptions import MlflowException
+
+    from arnews.ui_views import (VIEW_TAG_PREFIX, ensure_leaderboard_view, envelope, labels_of,
+                                 leaderboard_state, read_view)
+
+    class Racing:
+        def __init__(self):
+            self.tags, self.calls = {}, 0
+
+        def get_experiment(self, _):
+            return SimpleNamespace(tags=dict(self.tags))
+
+        def set_experiment_tag(self, _, key, value):
+            self.calls += 1
+            if self.calls == 1:  # the other job's insert lands first
+                self.tags[key] = envelope(leaderboard_state(["a"]), 1, 1)
+                raise MlflowException("(psycopg.errors.UniqueViolation) duplicate key value violates "
+                                      'unique constraint "experiment_tag_pk"')
+            self.tags[key] = value
+
+    client = Racing()
+    assert ensure_leaderboard_view(client, "1", ["a", "b"]) is True  # extended with "b" on the retry
+    assert client.calls == 2
+    assert labels_of(read_view(client.tags[VIEW_TAG_PREFIX + "leaderboard"])[1]) == ["a", "b"]
+    bad = Racing()
+    bad.set_experiment_tag = lambda *a: (_ for _ in ()).throw(MlflowException("permission denied"))
+    with pytest.raises(MlflowException, match="permission denied"):
+        ensure_leaderboard_view(bad, "1", ["a"])

@@ -76,6 +76,8 @@ def log_datasets(datasets: dict) -> None:
 
     from mlflow.exceptions import MlflowException
 
+    from arnews.errors import is_duplicate_insert
+
     names = list(datasets)
     for attempt in range(3):
         try:
@@ -86,5 +88,5 @@ def log_datasets(datasets: dict) -> None:
             # Parallel sweep jobs log the same dataset at once: the store inserts it for
             # one of them and refuses the duplicate for the others. Once it exists, a
             # second try links this run to it.
-            if "UNIQUE constraint" not in str(exc) or attempt == 2:
+            if not is_duplicate_insert(exc) or attempt == 2:
                 raise

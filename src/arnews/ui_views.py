@@ -87,12 +87,18 @@ def read_view(value: str) -> tuple[dict, dict] | None:
         return None  # e.g. a compressed state the UI wrote: not ours
 
 
-def ensure_leaderboard_view(client, experiment_id: str, labels=()) -> bool:
+def ensure_leaderboard_view(client, experiment_id: str, labels=(), _retry: bool = True) -> bool:
     """Create or extend the experiment's Leaderboard view; True when the tag was written.
 
     Labels not yet in the view (another task's labels in the same experiment) are added
-    as columns; a view the user saved over in the UI is left alone.
+    as columns; a view the user saved over in the UI is left alone. When parallel sweep
+    jobs write the view at the same moment, a store may refuse all but one insert: the
+    others read the view it wrote and extend it if they must.
     """
+    from mlflow.exceptions import MlflowException
+
+    from arnews.errors import is_duplicate_insert
+
     tag = VIEW_TAG_PREFIX + LEADERBOARD_ID
     existing = client.get_experiment(experiment_id).tags.get(tag)
     now = int(time.time() * 1000)
@@ -108,5 +114,10 @@ def ensure_leaderboard_view(client, experiment_id: str, labels=()) -> bool:
             return False
         state = leaderboard_state(shown + [lab for lab in labels if lab not in shown])
         created = int(outer.get("createdAt", now))
-    client.set_experiment_tag(experiment_id, tag, envelope(state, created, now))
+    try:
+        client.set_experiment_tag(experiment_id, tag, envelope(state, created, now))
+    except MlflowException as exc:
+        if not (_retry and is_duplicate_insert(exc)):
+            raise
+        return ensure_leaderboard_view(client, experiment_id, labels, _retry=False)
     return True
