@@ -55,6 +55,8 @@ class TransformerClassifier(Classifier):
         # What the logged model needs: ONNX Runtime and the tokenizer, or the torch stack;
         # AraBERT's preprocessing runs inside the served model, so its package too.
         self.requirements = SERVING_REQUIREMENTS if serving == "onnx" else self.TORCH_REQUIREMENTS
+        if quantize == "int8" and serving == "torch":  # int8 is ONNX Runtime's, exported at load
+            self.requirements = self.requirements + ("onnx", "onnxruntime")
         if str(preprocess or "").startswith("arabert"):
             self.requirements = self.requirements + ("arabert",)
         self.pretrained = str(pretrained)
