@@ -17,8 +17,8 @@ from arnews.data.demo import read_demo
 from arnews.models import load_classifier
 from arnews.models.base import ModelContext
 from arnews.models.sklearn_models import sklearn_classifier, tfidf_union
-from arnews.models.stance_models import (PairCounts, PairInteraction, PriorShift, TargetCross,
-                                         count_negations, pair_hgb, pair_linear)
+from arnews.models.pair_interactions import PairCounts, PairInteraction, TargetCross, count_negations
+from arnews.models.stance_models import PriorShift, pair_hgb, pair_linear
 from arnews.tasks import Inputs
 from conftest import compose_cfg, tracking_uri, train_on_jsonl
 
