@@ -3,8 +3,9 @@
 ``load_classifier`` returns this for a transformer saved with its ONNX export (the
 default, ``model.serving: onnx``). It reads the fast tokenizer and the graph, and
 scores exactly as the training run did (same windows, pooling and preprocessing),
-without importing torch or the transformers model classes: the logged default model
-loads in about a second after MLflow itself. It predicts only; to fine-tune further,
+without importing torch, scikit-learn or the transformers model classes: the logged
+default model loads in 2.6 s after MLflow's own import (benchmarks/serving.py, 2 idle
+cores). It predicts only; to fine-tune further,
 start from the saved checkpoint (``model.pretrained=<folder>``), which sits beside
 the graph.
 
@@ -28,7 +29,7 @@ from arnews.models.base import Classifier
 from arnews.models.inference import onnx_logits, score_inputs
 from arnews.models.long_text import LongTextConfig
 from arnews.models.onnx_export import INT8_FILE, ONNX_FILE, quantize_int8
-from arnews.models.preprocess import build_preprocessor
+from arnews.models.preprocess import build_preprocessor, preprocess_inputs
 from arnews.tasks.inputs import Inputs
 
 # what the logged model needs to serve (no torch)
@@ -55,10 +56,7 @@ class OnnxTransformerClassifier(Classifier):
                           "checkpoint: model.pretrained=<the saved model folder>")
 
     def predict_scores(self, inputs: Inputs) -> np.ndarray:
-        if self._preprocess is not None:
-            prep = self._preprocess
-            inputs = Inputs([prep(t) for t in inputs.first],
-                            None if inputs.second is None else [prep(t) for t in inputs.second])
+        inputs = preprocess_inputs(self._preprocess, inputs)
         logits_of = onnx_logits(self.session, self.tokenizer, len(self.labels), self.batch_size)
         return score_inputs(self.tokenizer, inputs, self.max_length, self.long_text, logits_of,
                             self.multi_label)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Callable
 
 from arnews.errors import ArnewsError
+from arnews.tasks.inputs import Inputs
 
 KINDS = ("arabert",)
 
@@ -36,3 +37,12 @@ def build_preprocessor(spec: str | None) -> Callable[[str], str] | None:
         raise ArnewsError(f"model.preprocess={spec} needs the arabert package: "
                           "pip install 'arnews[arabert]' (or pip install arabert)") from None
     return ArabertPreprocessor(model_name=name).preprocess
+
+
+def preprocess_inputs(prep: Callable[[str], str] | None, inputs: Inputs) -> Inputs:
+    """``inputs`` with ``prep`` applied to every text (claim and article alike), or as
+    they are when the model has no preprocessing: training and serving call this one."""
+    if prep is None:
+        return inputs
+    return Inputs([prep(t) for t in inputs.first],
+                  None if inputs.second is None else [prep(t) for t in inputs.second])

@@ -22,7 +22,7 @@ from arnews.models.loading import load_pretrained, no_library_bars
 from arnews.models.long_text import LongTextConfig
 from arnews.models.onnx_export import INT8_FILE, ONNX_FILE, export_onnx, quantize_int8
 from arnews.models.onnx_serving import SERVING_REQUIREMENTS
-from arnews.models.preprocess import build_preprocessor
+from arnews.models.preprocess import build_preprocessor, preprocess_inputs
 from arnews.tasks.inputs import Inputs
 
 log = logging.getLogger(__name__)
@@ -120,11 +120,7 @@ class TransformerClassifier(Classifier):
 
     def _prepared(self, inputs: Inputs) -> Inputs:
         """The inputs after the model's own preprocessing (AraBERT's), if it has one."""
-        if self._preprocess is None:
-            return inputs
-        prep = self._preprocess
-        return Inputs([prep(t) for t in inputs.first],
-                      None if inputs.second is None else [prep(t) for t in inputs.second])
+        return preprocess_inputs(self._preprocess, inputs)
 
     def _save_weights(self, path: Path) -> None:
         with no_library_bars():
