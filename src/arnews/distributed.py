@@ -95,7 +95,25 @@ def _process_group(cpu: bool):
         return None
     from accelerate import PartialState
 
-    return PartialState(cpu=cpu)
+    state = PartialState(cpu=cpu)
+    if not _CLEANUP:
+        import atexit
+
+        atexit.register(_destroy_process_group)
+        _CLEANUP.append(True)
+    return state
+
+
+_CLEANUP: list[bool] = []
+
+
+def _destroy_process_group() -> None:
+    """Tear the process group down before the interpreter does: a gloo group still
+    alive at exit can abort a rank ("terminate called without an active exception")."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def from_rank_zero(value: Any, cpu: bool = True) -> Any:
