@@ -106,3 +106,16 @@ python train.py -m task=stance data=ans data.path=$D/ans seed=1,2,3 $U $Q $J $R 
   hydra.sweep.dir=$S/ans-recipe model=compact_bert model.max_length=64 \
   model.training.learning_rate=5e-5,1e-4
 fi
+
+# 10. The ANS-chosen stance recipe (lr 1e-4, balanced, epoch by dev macro-F1) on the demo
+#     pairs and on Baly 2018 (train folds 1-2, dev 3, test 4), both with long articles:
+#     head_tail keeps each article's start and end. One seed each (about 15 min per run on
+#     one core), the two runs side by side.
+if step 10; then
+R="task=stance model=compact_bert seed=1 long_text=head_tail trainer.num_threads=1 model.class_weights=balanced
+   model.training.num_train_epochs=8 model.select_by=macro_f1 model.training.learning_rate=1e-4"
+python train.py $R $U $Q hydra.run.dir=$S/stance-encoder-demo &
+python train.py $R $U $Q data=baly2018 data.path=$D/baly2018 data.leakage.allow=true \
+  hydra.run.dir=$S/stance-encoder-baly &
+wait
+fi

@@ -165,7 +165,7 @@ def fine_tune(clf, train: Inputs, y_train: np.ndarray, dev: Inputs, y_dev: np.nd
                              _EpochMetricsToTracker(log_metrics)])
     if clf.class_weights == "balanced":
         weights = torch.tensor(balanced_weights(y_train, clf.multi_label, len(clf.labels)), dtype=torch.float32)
-        log.info("class weights: %s", dict(zip(clf.labels, weights.round(decimals=2).tolist())))
+        log.info("class weights: %s", {label: round(float(w), 2) for label, w in zip(clf.labels, weights)})
         trainer = _WeightedLossTrainer(**kwargs, loss_weights=weights, multi_label=clf.multi_label)
     elif clf.class_weights in (None, "none"):
         trainer = Trainer(**kwargs)
