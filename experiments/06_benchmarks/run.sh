@@ -29,3 +29,11 @@ done
 # Mawqif: pair_linear's dev-best variant from the later exploration (README), as overrides
 python train.py task=stance data=mawqif data.path=$D/mawqif model=pair_linear model.pipeline.target_cross_weight=2.0 'model.pipeline.interaction_blocks=[]' model.pipeline.C=3 seed=1 $U hydra.run.dir=$S/run-mawqif-cross
 python compare.py --tracking-uri sqlite:///$S/mlflow.db --experiment arnews-stance-mawqif --out $S/compare-stance-mawqif
+
+# Demo corpus v2 (shipped; splits by event cluster, stance split by claim), same models
+S6=${S6:-$S/demo}; mkdir -p "$S6"; U6=tracking.uri=sqlite:///$S6/mlflow.db
+T -m task=stance model=majority,tfidf_pair,pair_linear,pair_hgb seed=1 $U6 hydra.sweep.dir=$S6/multirun-stance
+T -m task=topic model=majority,tfidf_logreg,tfidf_svm,tfidf_union seed=1 $U6 hydra.sweep.dir=$S6/multirun-topic
+for E in stance-demo topic-demo; do
+  python compare.py --tracking-uri sqlite:///$S6/mlflow.db --experiment arnews-$E --out $S6/compare-$E
+done
