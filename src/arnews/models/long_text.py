@@ -42,7 +42,9 @@ class LongTextConfig:
 def _head_tail(tokenizer, texts: list[str], budgets: list[int], head_fraction: float) -> list[str]:
     """Cut each text to its first and last tokens, at character offsets, so the
     result re-tokenizes to (about) the same pieces with any tokenizer."""
-    enc = tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True)
+    # Measuring whole articles: verbose=False keeps transformers from warning that they
+    # exceed the model's length, which is why they are being cut here.
+    enc = tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
     # The marker is tokens too (often [UNK]); left out of the budget, it would push
     # the article's last token past max_length, where plain truncation drops it.
     n_marker = len(tokenizer(_MARKER, add_special_tokens=False)["input_ids"])
@@ -93,7 +95,7 @@ def _fit_claims(tokenizer, claims: list[str], limit: int) -> tuple[list[str], li
     truncation fail outright (a small ``max_length``, or a paragraph-long claim);
     such claims lose their end, with a warning.
     """
-    enc = tokenizer(claims, add_special_tokens=False, return_offsets_mapping=True)
+    enc = tokenizer(claims, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
     out, lengths, cut = [], [], 0
     for claim, offsets in zip(claims, enc["offset_mapping"]):
         if len(offsets) > limit:
