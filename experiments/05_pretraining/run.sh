@@ -6,7 +6,7 @@
 set -euo pipefail
 D=${D:-../shared/datasets}
 S=${S:-/tmp/exp/05_pretraining}
-STEPS=${STEPS:-1 2 3 4 5 6 7}
+STEPS=${STEPS:-1 2 3 4 5 6 7 8 9 10}
 mkdir -p "$S"
 U="tracking.uri=sqlite:///$S/mlflow.db"
 Q="trainer.args.disable_tqdm=true"
