@@ -2,7 +2,8 @@
 # Study 05: where does pre-training help, and by how much? Run from the repository root.
 # Datasets under $D (default ../shared/datasets); everything written under $S.
 # STEPS picks steps (default all): STEPS="3 4" bash experiments/05_pretraining/run.sh
-# All steps use the shipped encoder v2; the 2026-11-30 run took about 2 h on 2 CPU cores.
+# All steps use the shipped encoder v2; on 2026-11-30 steps 1-7 took about 2 h on 2 CPU cores,
+# steps 8-10 about 1.5 h (two jobs at a time).
 set -euo pipefail
 D=${D:-../shared/datasets}
 S=${S:-/tmp/exp/05_pretraining}
