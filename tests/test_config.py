@@ -67,3 +67,15 @@ def test_help_lists_groups_and_cfg_job_prints_config():
                          capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert job.returncode == 0, job.stderr
     assert "name: majority" in job.stdout and "seed:" in job.stdout
+
+
+def test_stance_encoder_experiment_is_the_recipe_chosen_on_ans_dev():
+    """experiment=stance_encoder carries study 05's step-9 recipe, not the topic one."""
+    cfg = compose_cfg("train", ["experiment=stance_encoder"])
+    topic = compose_cfg("train")
+    assert cfg.task.name == "stance" and cfg.model.name == "compact_bert"
+    assert cfg.model.class_weights == "balanced" and cfg.model.select_by == "macro_f1"
+    assert cfg.model.training.learning_rate == 1e-4 != topic.model.training.learning_rate
+    assert cfg.model.training.num_train_epochs == 10
+    # A data group chosen on the command line still applies.
+    assert compose_cfg("train", ["experiment=stance_encoder", "data=ans", "data.path=/x"]).data.name == "ans"
