@@ -110,13 +110,16 @@ fi
 
 # 10. The ANS-chosen stance recipe (lr 1e-4, balanced, epoch by dev macro-F1) on the demo
 #     pairs and on Baly 2018 (train folds 1-2, dev 3, test 4), both with long articles:
-#     head_tail keeps each article's start and end. One seed each (about 15 min per run on
-#     one core), the two runs side by side.
+#     head_tail keeps each article's start and end. Seed 1 of both, then seeds 2 and 3 of
+#     the demo pairs (about 20 min per run on one core), two runs side by side.
 if step 10; then
-R="task=stance model=compact_bert seed=1 long_text=head_tail trainer.num_threads=1 model.class_weights=balanced
+R="task=stance model=compact_bert long_text=head_tail trainer.num_threads=1 model.class_weights=balanced
    model.training.num_train_epochs=8 model.select_by=macro_f1 model.training.learning_rate=1e-4"
-python train.py $R $U $Q hydra.run.dir=$S/stance-encoder-demo &
-python train.py $R $U $Q data=baly2018 data.path=$D/baly2018 data.leakage.allow=true \
+python train.py $R $U $Q seed=1 hydra.run.dir=$S/stance-encoder-demo &
+python train.py $R $U $Q seed=1 data=baly2018 data.path=$D/baly2018 data.leakage.allow=true \
   hydra.run.dir=$S/stance-encoder-baly &
+wait
+python train.py $R $U $Q seed=2 hydra.run.dir=$S/stance-encoder-demo-s2 &
+python train.py $R $U $Q seed=3 hydra.run.dir=$S/stance-encoder-demo-s3 &
 wait
 fi
