@@ -18,6 +18,7 @@ on one folder: rank 0 writes ``.hydra/`` and ``train.log`` there, rank k only
 """
 from __future__ import annotations
 
+import atexit
 import os
 from datetime import datetime
 from typing import Any
@@ -96,15 +97,11 @@ def _process_group(cpu: bool):
     from accelerate import PartialState
 
     state = PartialState(cpu=cpu)
-    if not _CLEANUP:
-        import atexit
-
-        atexit.register(_destroy_process_group)
-        _CLEANUP.append(True)
+    # Registered after the group exists, so it runs before any exit hook set up with it;
+    # unregister first: this function is called more than once per process.
+    atexit.unregister(_destroy_process_group)
+    atexit.register(_destroy_process_group)
     return state
-
-
-_CLEANUP: list[bool] = []
 
 
 def _destroy_process_group() -> None:

@@ -5,9 +5,8 @@ default, ``model.serving: onnx``). It reads the fast tokenizer and the graph, an
 scores exactly as the training run did (same windows, pooling and preprocessing),
 without importing torch, scikit-learn or the transformers model classes: the logged
 default model loads in 2.6 s after MLflow's own import (benchmarks/serving.py, 2 idle
-cores). It predicts only; to fine-tune further,
-start from the saved checkpoint (``model.pretrained=<folder>``), which sits beside
-the graph.
+cores). It predicts only; to fine-tune further, start from the saved checkpoint
+(``model.pretrained=<folder>``), which sits beside the graph.
 
 Environment, for servers:
 - ``ARNEWS_QUANTIZE=int8`` serves the int8 graph (made on the fly from the fp32 one
