@@ -295,6 +295,19 @@ def test_ant_copies_never_cross_splits(ant):
         {s: ids(v) for s, v in first.items()}
 
 
+def test_ant_keeps_only_the_named_categories_before_splitting(ant):
+    out = read_ant(str(ant), dev_fraction=0.2, test_fraction=0.2, seed=0,
+                   categories=["sport", "economy"])
+    every = [r for rows in out.values() for r in rows]
+    assert Counter(r["topic"] for r in every) == {"sport": 6, "economy": 6}
+    # the split is stratified over the kept topics: each one reaches test
+    assert {r["topic"] for r in out["test"]} == {"sport", "economy"}
+    with pytest.raises(ArnewsError, match=r"categories names \['sports'\].*'culture', 'economy'"):
+        read_ant(str(ant), categories=["sport", "sports"])
+    with pytest.raises(ArnewsError, match="categories is empty"):
+        read_ant(str(ant), categories=[])
+
+
 def test_ant_error_names_the_folder(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ArnewsError, match=r"empty: no <category>/<doc>\.txt files"):

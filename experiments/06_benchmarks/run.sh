@@ -37,3 +37,9 @@ T -m task=topic model=majority,tfidf_logreg,tfidf_svm,tfidf_union seed=1 $U6 hyd
 for E in stance-demo topic-demo; do
   python compare.py --tracking-uri sqlite:///$S6/mlflow.db --experiment arnews-$E --out $S6/compare-$E
 done
+
+# ANT v1.1 without its two catch-all sections (localNews = national news, diverse =
+# miscellany): data=ant_topics, the seven topical sections; same topic models
+ST=${ST:-$S/ant-topics}; mkdir -p "$ST"; UT=tracking.uri=sqlite:///$ST/mlflow.db
+T -m task=topic data=ant_topics data.path=$D/ant_v1 model=tfidf_union,tfidf_logreg,tfidf_svm,majority seed=1 $UT hydra.sweep.dir=$ST/multirun hydra/launcher=joblib hydra.launcher.n_jobs=2
+python compare.py --tracking-uri sqlite:///$ST/mlflow.db --experiment arnews-topic-ant_topics --out $ST/compare-topic-ant_topics

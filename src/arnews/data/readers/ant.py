@@ -20,6 +20,11 @@ normalised text, or char n-gram cosine >= ``near_threshold``; null for exact cop
 only), so copies always land in one split and the leakage check finds nothing. The
 split is stratified by topic and reproducible from ``seed``.
 
+``categories`` keeps the documents of some sections only, before the split. Two of
+JawharaFM's nine sections are not topics: ``localNews`` (national news, 48% of the
+corpus, about politics, society and the economy alike) and ``diverse`` (miscellany).
+``conf/data/ant_topics.yaml`` keeps the seven topical sections.
+
 Usage::
 
     splits = read_ant("/data/ant_v1", dev_fraction=0.1, test_fraction=0.2, seed=13)
@@ -31,6 +36,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 
 from arnews.data.leakage import duplicate_groups
 from arnews.data.readers._common import existing_dir, keep
@@ -57,9 +63,11 @@ def parse_document(raw: str) -> dict[str, str]:
 
 
 def read_ant(path: str, splits=("train", "dev", "test"), dev_fraction: float = 0.1,
-             test_fraction: float = 0.2, seed: int = 13, near_threshold: float | None = 0.9
-             ) -> dict[str, list[dict]]:
-    """ANT documents as single-label topic rows, split without leaking copies."""
+             test_fraction: float = 0.2, seed: int = 13, near_threshold: float | None = 0.9,
+             categories: Sequence[str] | None = None) -> dict[str, list[dict]]:
+    """ANT documents as single-label topic rows, split without leaking copies.
+
+    ``categories``: the topics to keep (None: all nine)."""
     folder = existing_dir(path, "ANT v1.1", GET_IT)
     files = sorted(p for p in folder.glob("*/*.txt") if p.is_file())
     if not files:
@@ -73,6 +81,8 @@ def read_ant(path: str, splits=("train", "dev", "test"), dev_fraction: float = 0
             continue
         rows.append({"id": f"ant-{file.stem}", "title": doc["TITLE"], "text": doc["TEXT"],
                      "topic": doc["CAT"] or file.parent.name, "_where": f"{file}:1"})
+    if categories is not None:
+        rows = _only(rows, categories, folder)
     if empty:
         log.warning("%s: skipped %d documents with an empty <TEXT>", folder, empty)
     if not rows:
@@ -81,3 +91,18 @@ def read_ant(path: str, splits=("train", "dev", "test"), dev_fraction: float = 0
     out = stratified_group_split(rows, lambda r: r["topic"], lambda r: str(group[id(r)]),
                                  dev_fraction, test_fraction, seed)
     return keep({s: v for s, v in out.items() if v}, splits)
+
+
+def _only(rows: list[dict], categories: Sequence[str], folder) -> list[dict]:
+    """The rows whose topic is in ``categories``; an unknown name is an error, not a
+    silently smaller corpus."""
+    found = {r["topic"] for r in rows}
+    if not categories:
+        raise ArnewsError(f"{folder}: data.reader.categories is empty; name the topics to keep, "
+                          "or set it to null for all of them")
+    unknown = sorted(set(categories) - found)
+    if unknown:
+        raise ArnewsError(f"{folder}: data.reader.categories names {unknown}, which no document "
+                          f"has; the categories are {sorted(found)}")
+    wanted = set(categories)
+    return [r for r in rows if r["topic"] in wanted]
