@@ -2,7 +2,10 @@
 
 Measures, on this machine and in this order:
 
-1. a warm baseline run: ``python train.py model=majority`` into an existing store (median);
+1. a warm baseline run: ``python train.py model=majority`` into an existing store (median),
+   beside the floor of the libraries under it (``benchmarks/library_floor.py``: a Hydra app
+   that logs one metric of a scikit-learn fit to an MLflow SQLite run, with and without
+   logging the model), the runs interleaved so that drift hits each alike;
 2. loading the logged default model in a fresh process: ``import mlflow.pyfunc`` (MLflow's
    own fixed cost, the same for any MLflow model) and then ``mlflow.pyfunc.load_model``
    (median of each);
@@ -54,9 +57,28 @@ def _train(folder: Path, uri: str, *overrides: str) -> float:
     return time.perf_counter() - started
 
 
-def baseline_start(folder: Path, uri: str, repeats: int) -> float:
-    _train(folder, uri, "model=majority")  # creates the store: its migrations are a one-off cost
-    return statistics.median(_train(folder, uri, "model=majority") for _ in range(repeats))
+def _floor(folder: Path, uri: str, *overrides: str) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "library_floor.py"), f"+tracking_uri={uri}",
+                    f"hydra.run.dir={folder / f'floor-{time.monotonic_ns()}'}", *overrides],
+                   cwd=folder, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def baseline_start(folder: Path, uri: str, repeats: int) -> dict[str, float]:
+    """Median seconds of a warm baseline run and of the library floor without and with a
+    logged model, run in turn (each store created beforehand: migrations are a one-off)."""
+    floor_uri = f"sqlite:///{folder / 'floor.db'}"
+    runs = {"train": lambda: _train(folder, uri, "model=majority"),
+            "floor": lambda: _floor(folder, floor_uri),
+            "floor_model": lambda: _floor(folder, floor_uri, "+log_model=true")}
+    for run in runs.values():
+        run()
+    times = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, run in runs.items():
+            times[name].append(run())
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def default_model(folder: Path, uri: str) -> str:
@@ -112,6 +134,25 @@ def macro_f1(model, rows: list[dict]) -> float:
     return results["macro_f1"]
 
 
+def _floor_rows(starts: dict[str, float], repeats: int) -> list[str]:
+    return [f"| library floor: Hydra app, MLflow SQLite run, one metric of a scikit-learn fit (median of {repeats}) | {starts['floor']:.1f} s |",
+            f"| the floor plus `mlflow.sklearn.log_model` (median of {repeats}) | {starts['floor_model']:.1f} s |",
+            f"| baseline run / library floor | {starts['train'] / starts['floor']:.2f}x |"]
+
+
+def _machine() -> str:
+    return f"{os.cpu_count()} CPU cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}"
+
+
+def _report(args, rows: list[str], model: str, numbers: dict) -> None:
+    table = "\n".join([f"Serving benchmark, {date.today()}, {_machine()}; model {model}", "",
+                       "| measure | value |", "|---|---:|", *rows])
+    print(table)
+    if args.out:
+        args.out.write_text(table + "\n")
+    print(json.dumps(numbers), file=sys.stderr)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-uri", help="a logged topic model (default: train the default model first)")
@@ -119,6 +160,8 @@ def main() -> None:
     parser.add_argument("--real-news", type=Path, help="folder holding study 06's test.jsonl")
     parser.add_argument("--repeats", type=int, default=3, help="runs per start-up median")
     parser.add_argument("--out", type=Path, help="also write the table to this file")
+    parser.add_argument("--start-only", action="store_true",
+                        help="measure step 1 only (the baseline run and the library floor)")
     args = parser.parse_args()
 
     import mlflow
@@ -129,7 +172,12 @@ def main() -> None:
 
     folder = Path(tempfile.mkdtemp(prefix="arnews-bench-"))
     store = f"sqlite:///{folder / 'mlflow.db'}"
-    start = baseline_start(folder, store, args.repeats)
+    starts = baseline_start(folder, store, args.repeats)
+    start = starts["train"]
+    if args.start_only:
+        _report(args, [f"| warm `python train.py model=majority` (median of {args.repeats}) | {start:.1f} s |",
+                       *_floor_rows(starts, args.repeats)], "start-up only", starts)
+        return
     uri, tracking = args.model_uri, args.tracking_uri or store
     if uri is None:
         uri = default_model(folder, store)
@@ -160,27 +208,22 @@ def main() -> None:
         real = read_jsonl_file(args.real_news / "test.jsonl")
         f1["real news (study 06)"] = (macro_f1(model, real), macro_f1(int8_model, real))
 
-    machine = f"{os.cpu_count()} CPU cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}"
-    lines = [f"Serving benchmark, {date.today()}, {machine}; model {uri}", "",
-             "| measure | value |", "|---|---:|",
-             f"| warm `python train.py model=majority` (median of {args.repeats}) | {start:.1f} s |",
-             f"| fresh process: `import mlflow.pyfunc` (median of {args.repeats}) | {mlflow_import:.1f} s |",
-             f"| then `mlflow.pyfunc.load_model` of the default model (median of {args.repeats}) | {load:.1f} s |",
-             f"| one article through pyfunc.predict (median of 20) | {latency:.1f} ms |",
-             f"| batch of {len(frame)} through pyfunc.predict | {served:.0f} docs/s |",
-             f"| bare forward pass of the same graph, batches of 64 | {bare:.0f} docs/s |",
-             f"| pyfunc / bare forward | {served / bare:.2f}x |",
-             f"| the same model served by torch (`ARNEWS_BACKEND=torch`) | {served_torch:.0f} docs/s |",
-             f"| int8 pyfunc, same batch | {int8:.0f} docs/s |",
-             f"| int8 speed-up over fp32 | {int8 / served:.2f}x |"]
+    rows = [f"| warm `python train.py model=majority` (median of {args.repeats}) | {start:.1f} s |",
+            *_floor_rows(starts, args.repeats),
+            f"| fresh process: `import mlflow.pyfunc` (median of {args.repeats}) | {mlflow_import:.1f} s |",
+            f"| then `mlflow.pyfunc.load_model` of the default model (median of {args.repeats}) | {load:.1f} s |",
+            f"| one article through pyfunc.predict (median of 20) | {latency:.1f} ms |",
+            f"| batch of {len(frame)} through pyfunc.predict | {served:.0f} docs/s |",
+            f"| bare forward pass of the same graph, batches of 64 | {bare:.0f} docs/s |",
+            f"| pyfunc / bare forward | {served / bare:.2f}x |",
+            f"| the same model served by torch (`ARNEWS_BACKEND=torch`) | {served_torch:.0f} docs/s |",
+            f"| int8 pyfunc, same batch | {int8:.0f} docs/s |",
+            f"| int8 speed-up over fp32 | {int8 / served:.2f}x |"]
     for name, (a, b) in f1.items():
-        lines.append(f"| macro-F1 on {name}: fp32 → int8 | {a:.4f} → {b:.4f} ({b - a:+.4f}) |")
-    table = "\n".join(lines)
-    print(table)
-    if args.out:
-        args.out.write_text(table + "\n")
-    print(json.dumps({"start_s": start, "mlflow_import_s": mlflow_import, "load_s": load, "torch": served_torch, "latency_ms": latency, "served": served,
-                      "bare": bare, "int8": int8}), file=sys.stderr)
+        rows.append(f"| macro-F1 on {name}: fp32 → int8 | {a:.4f} → {b:.4f} ({b - a:+.4f}) |")
+    _report(args, rows, uri, {**{f"{k}_s": v for k, v in starts.items()}, "mlflow_import_s": mlflow_import,
+                              "load_s": load, "torch": served_torch, "latency_ms": latency,
+                              "served": served, "bare": bare, "int8": int8})
 
 
 if __name__ == "__main__":
