@@ -7,7 +7,7 @@
 set -euo pipefail
 D=${D:-../shared/datasets}
 S=${S:-/tmp/exp/05_pretraining}
-STEPS=${STEPS:-1 2 3 4 5 6 7 8 9 10}
+STEPS=${STEPS:-1 2 3 4 5 6 7 8 9 10 11}
 mkdir -p "$S"
 U="tracking.uri=sqlite:///$S/mlflow.db"
 Q="trainer.args.disable_tqdm=true"
@@ -121,5 +121,16 @@ python train.py $R $U $Q seed=1 data=baly2018 data.path=$D/baly2018 data.leakage
 wait
 python train.py $R $U $Q seed=2 hydra.run.dir=$S/stance-encoder-demo-s2 &
 python train.py $R $U $Q seed=3 hydra.run.dir=$S/stance-encoder-demo-s3 &
+wait
+fi
+
+# 11. Seeds 2 and 3 of the Baly cross-encoder run of step 10 (same recipe), side by side.
+if step 11; then
+R="task=stance model=compact_bert long_text=head_tail trainer.num_threads=1 model.class_weights=balanced
+   model.training.num_train_epochs=8 model.select_by=macro_f1 model.training.learning_rate=1e-4"
+for SEED in 2 3; do
+  python train.py $R $U $Q seed=$SEED data=baly2018 data.path=$D/baly2018 data.leakage.allow=true \
+    hydra.run.dir=$S/stance-encoder-baly-s$SEED &
+done
 wait
 fi
