@@ -304,6 +304,8 @@ def test_ant_keeps_only_the_named_categories_before_splitting(ant):
     assert {r["topic"] for r in out["test"]} == {"sport", "economy"}
     with pytest.raises(ArnewsError, match=r"categories names \['sports'\].*'culture', 'economy'"):
         read_ant(str(ant), categories=["sport", "sports"])
+    only_sport = read_ant(str(ant), dev_fraction=0.2, test_fraction=0.2, seed=0, categories="sport")
+    assert {r["topic"] for rows in only_sport.values() for r in rows} == {"sport"}
     with pytest.raises(ArnewsError, match="categories is empty"):
         read_ant(str(ant), categories=[])
 

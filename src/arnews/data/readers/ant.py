@@ -96,6 +96,8 @@ def read_ant(path: str, splits=("train", "dev", "test"), dev_fraction: float = 0
 def _only(rows: list[dict], categories: Sequence[str], folder) -> list[dict]:
     """The rows whose topic is in ``categories``; an unknown name is an error, not a
     silently smaller corpus."""
+    if isinstance(categories, str):  # data.reader.categories=sport: one name, not its letters
+        categories = [categories]
     found = {r["topic"] for r in rows}
     if not categories:
         raise ArnewsError(f"{folder}: data.reader.categories is empty; name the topics to keep, "
