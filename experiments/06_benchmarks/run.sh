@@ -43,3 +43,15 @@ done
 ST=${ST:-$S/ant-topics}; mkdir -p "$ST"; UT=tracking.uri=sqlite:///$ST/mlflow.db
 T -m task=topic data=ant_topics data.path=$D/ant_v1 model=tfidf_union,tfidf_logreg,tfidf_svm,majority seed=1 $UT hydra.sweep.dir=$ST/multirun hydra/launcher=joblib hydra.launcher.n_jobs=2
 python compare.py --tracking-uri sqlite:///$ST/mlflow.db --experiment arnews-topic-ant_topics --out $ST/compare-topic-ant_topics
+
+# Baly 2018, every fold in turn as test (the shared copy's folds 1-4; train on the next
+# two folds, dev the one after: [1,2]/3/4, [2,3]/4/1, [3,4]/1/2, [4,1]/2/3)
+SR=${SR:-$S/baly-rotation}; mkdir -p "$SR"; UR=tracking.uri=sqlite:///$SR/mlflow.db
+rotation() {  # $1 $2 train folds, $3 dev fold, $4 test fold
+  T -m task=stance data=baly2018 data.path=$D/baly2018 data.leakage.allow=true seed=1 $UR \
+    "data.reader.train_folds=[$1,$2]" "data.reader.dev_folds=[$3]" "data.reader.test_folds=[$4]" \
+    model=majority,tfidf_pair,pair_linear hydra.sweep.dir=$SR/multirun-test$4
+}
+rotation 1 2 3 4 & rotation 2 3 4 1 & wait
+rotation 3 4 1 2 & rotation 4 1 2 3 & wait
+python compare.py --tracking-uri sqlite:///$SR/mlflow.db --experiment arnews-stance-baly2018 --out $SR/compare-baly-rotation
