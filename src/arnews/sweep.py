@@ -47,7 +47,7 @@ from arnews.cli import report_user_error
 from arnews.distributed import is_main_process
 from arnews.errors import ArnewsError
 from arnews.tracking import (PARENT_RUN_ENV, SWEEP_PARENT_TAG, check_reachable, get_or_create_experiment,
-                             git_commit)
+                             git_commit, store_lock)
 
 log = logging.getLogger(__name__)
 
@@ -211,9 +211,12 @@ class MlflowSweepCallback(Callback):
         # Creating the store, the experiment and the parent here, before any job starts,
         # means parallel workers only ever insert rows into an existing SQLite schema and
         # never race each other to create tables or the experiment.
-        client = MlflowClient(self._uri)
-        run = client.create_run(get_or_create_experiment(client, str(experiment), self._uri),
-                                run_name=name, tags=tags)
+        # Another sweep or run may be opening the same new store: store_lock makes the
+        # schema one process's work.
+        with store_lock(self._uri):
+            client = MlflowClient(self._uri)
+            experiment_id = get_or_create_experiment(client, str(experiment), self._uri)
+        run = client.create_run(experiment_id, run_name=name, tags=tags)
         self.parent_run_id = run.info.run_id
         # In-process jobs (basic launcher) and freshly spawned workers (joblib,
         # submitit_local) inherit this; on_job_start sets it again for workers spawned

@@ -78,6 +78,38 @@ def default_artifact_location(uri: str) -> str | None:
     return None
 
 
+def sqlite_file(uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` tracking URI; None for any other store.
+
+    >>> sqlite_file("sqlite:////data/runs.db?timeout=30"), sqlite_file("http://h:5000")
+    (PosixPath('/data/runs.db'), None)
+    """
+    if not uri.startswith("sqlite:///"):
+        return None
+    return Path(uri[len("sqlite:///"):].split("?")[0]).expanduser()
+
+
+@contextmanager
+def store_lock(uri: str):
+    """Open a SQLite store while holding ``<database>.lock``, so one process at a time does.
+
+    MLflow builds a new SQLite store's schema with alembic migrations on first use. Two
+    processes opening the same new store at once (two sweeps, or runs started side by
+    side) both migrate, and one fails with "duplicate column name" or "Online migration
+    expected to match one row". Under the lock the second one finds the schema built.
+    Other stores (a server, PostgreSQL) migrate elsewhere, and get no lock.
+    """
+    db = sqlite_file(uri)
+    if db is None or not db.parent.is_dir():  # a missing folder: MLflow's own error says so
+        yield
+        return
+    from filelock import FileLock
+    import mlflow.store.tracking.sqlalchemy_store  # noqa: F401 - import outside the lock: 1-2 s
+
+    with FileLock(f"{db}.lock"):
+        yield
+
+
 def get_or_create_experiment(client: MlflowClient, name: str, uri: str) -> str:
     """The experiment's id, creating it (with artifacts beside a SQLite store) if needed."""
     from mlflow.exceptions import MlflowException
@@ -131,7 +163,9 @@ def setup(uri: str, experiment: str) -> None:
     # restart, so wait for it as MLflow's own client retries do, then fail in one line.
     check_reachable(uri, wait_s=SWEEP_JOB_WAIT_S if os.environ.get(PARENT_RUN_ENV) else 0.0)
     mlflow.set_tracking_uri(uri)
-    mlflow.set_experiment(experiment_id=get_or_create_experiment(MlflowClient(uri), experiment, uri))
+    with store_lock(uri):  # the first process on a new SQLite store builds its schema
+        experiment_id = get_or_create_experiment(MlflowClient(uri), experiment, uri)
+    mlflow.set_experiment(experiment_id=experiment_id)
 
 
 class _NoRun:

@@ -5,16 +5,19 @@ offsets, and test. Run from the repository root:
 
     D=../shared/datasets python experiments/06_benchmarks/mawqif_round3/tweet_normalisation.py none all rep tag emo
 """
-import os
-import re, time, sys, numpy as np, pandas as pd
+import re
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
-from sklearn.base import clone
-from arnews.data.readers.mawqif import read_mawqif
-from arnews.data.normalize import ArabicNormalizer
+
 from arnews.models.stance_models import pair_linear
-norm = ArabicNormalizer()
-s = read_mawqif(os.path.join(os.environ.get("D", "../shared/datasets"), "mawqif"))
+from common import mawqif_splits
+
 REP = re.compile(r"(.)\1{2,}")
 EMO = re.compile("([\U0001F000-\U0001FAFF\u2600-\u27BF])")
 def tweet(t, rep, tag, emo):
@@ -26,8 +29,7 @@ variants = {"none": (0,0,0), "rep": (1,0,0), "tag": (0,1,0), "emo": (0,0,1), "al
 pipe = pair_linear(False, target_cross_weight=2.0, interaction_blocks=[], C=3)
 for name in sys.argv[1:]:
     v = variants[name]; t0 = time.time()
-    F = {k: pd.DataFrame({"first": [r["target"] for r in rows], "second": [tweet(norm(r["text"]), *v) for r in rows]}) for k, rows in s.items()}
-    Y = {k: np.array([r["stance"] for r in rows]) for k, rows in s.items()}
+    F, Y = mawqif_splits(lambda text: tweet(text, *v))
     m = clone(pipe).fit(F["train"], Y["train"])
     m.named_steps["clf"].tune_on_dev(m[:-1].transform(F["dev"]), Y["dev"])
     dev = f1_score(Y["dev"], m.predict(F["dev"]), average="macro"); test = f1_score(Y["test"], m.predict(F["test"]), average="macro")
