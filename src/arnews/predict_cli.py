@@ -146,8 +146,8 @@ def load_model(model_uri: str, tracking_uri: str):
     from arnews import tracking
     from arnews.evaluate import load_logged_model, resolve_model_uri
 
-    if tracking_uri.startswith("sqlite:///") and model_uri.startswith(("runs:/", "models:/")):
-        db = Path(tracking_uri[len("sqlite:///"):].split("?")[0]).expanduser()
+    db = tracking.sqlite_file(tracking_uri)
+    if db is not None and model_uri.startswith(("runs:/", "models:/")):
         if not db.is_file():  # MLflow would create an empty store there and then not find the run
             raise ArnewsError(f"tracking_uri={tracking_uri}: no MLflow store at {db}; pass the "
                               "tracking_uri the model was logged to (training's tracking.uri)")

@@ -210,9 +210,8 @@ class MlflowSweepCallback(Callback):
 
         # Creating the store, the experiment and the parent here, before any job starts,
         # means parallel workers only ever insert rows into an existing SQLite schema and
-        # never race each other to create tables or the experiment.
-        # Another sweep or run may be opening the same new store: store_lock makes the
-        # schema one process's work.
+        # never race each other to create tables or the experiment; store_lock does the
+        # same against another sweep or run opening the same new store.
         with store_lock(self._uri):
             client = MlflowClient(self._uri)
             experiment_id = get_or_create_experiment(client, str(experiment), self._uri)

@@ -73,9 +73,8 @@ def default_artifact_location(uri: str) -> str | None:
     >>> default_artifact_location("sqlite:////data/runs.db")
     'file:///data/mlruns'
     """
-    if uri.startswith("sqlite:///"):
-        return (Path(uri[len("sqlite:///"):]).expanduser().resolve().parent / "mlruns").as_uri()
-    return None
+    db = sqlite_file(uri)
+    return None if db is None else (db.resolve().parent / "mlruns").as_uri()
 
 
 def sqlite_file(uri: str) -> Path | None:
