@@ -14,7 +14,7 @@ from mlflow.tracking import MlflowClient
 
 from arnews.errors import ArnewsError
 from arnews.models import transformer_training as transformer
-from arnews.resume import CHECKPOINT_TAG
+from arnews.resume import CHECKPOINT_TAG, last_checkpoint
 from arnews.train import train
 from conftest import ROOT, TINY_BERT, compose_cfg, tracking_uri
 
@@ -63,6 +63,10 @@ def test_an_interrupted_run_resumes_to_the_uninterrupted_result(workdir, tiny_to
     assert killed.info.status == "KILLED"
     folder = Path(killed.data.tags[CHECKPOINT_TAG])
     assert folder.is_dir() and [p.name for p in folder.glob("checkpoint-*")]
+    # A kill while saving leaves a newer folder without trainer_state.json: resuming
+    # must continue from the last finished checkpoint and still match the reference.
+    (folder / "checkpoint-99999").mkdir()
+    (folder / "checkpoint-99999" / "model.safetensors").write_bytes(b"")
 
     train(compose_cfg("train", [f"tracking.uri={tracking_uri(workdir)}", f"resume={killed.info.run_id}"]))
     _, runs = _runs(workdir)
@@ -123,3 +127,23 @@ def test_sigterm_ends_the_run_killed_and_resume_finishes_it(workdir, tiny_topic_
     assert run.info.status == "FINISHED"
     steps = [m.step for m in client.get_metric_history(run.info.run_id, "dev_epoch/loss")]
     assert sorted(steps) == sorted(set(steps)), "an epoch was logged twice"
+
+
+def test_resume_skips_a_checkpoint_the_interruption_cut_short(tmp_path):
+    """A run killed while saving leaves its newest checkpoint folder without
+    trainer_state.json; resuming must take the newest complete one, not that folder."""
+    from transformers.trainer import TRAINER_STATE_NAME
+    from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+
+    from arnews.models import checkpoints
+
+    # the spelled-out names still match the Trainer's
+    assert (checkpoints.STATE_FILE, checkpoints.CHECKPOINT_PREFIX) == (TRAINER_STATE_NAME, PREFIX_CHECKPOINT_DIR)
+    assert last_checkpoint(tmp_path / "missing") is None
+    for step in (4, 12, 8):
+        (tmp_path / f"checkpoint-{step}").mkdir()
+    (tmp_path / "checkpoint-old").mkdir()
+    assert last_checkpoint(tmp_path) is None          # nothing finished yet
+    (tmp_path / "checkpoint-4" / TRAINER_STATE_NAME).write_text("{}")
+    (tmp_path / "checkpoint-8" / TRAINER_STATE_NAME).write_text("{}")
+    assert last_checkpoint(tmp_path) == tmp_path / "checkpoint-8"   # not the cut-short 12

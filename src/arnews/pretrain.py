@@ -16,12 +16,12 @@ import numpy as np
 import torch
 from omegaconf import DictConfig, OmegaConf
 from transformers import TrainingArguments, set_seed
-from transformers.trainer_utils import get_last_checkpoint
 
 from arnews import tracking
 from arnews.components import build_normalizer, build_trainer, load_data
 from arnews.encoders import resolve_pretrained
 from arnews.errors import ArnewsError
+from arnews.models.checkpoints import latest_complete_checkpoint
 from arnews.pretraining.corpus import documents, held_out
 from arnews.models.settings import check_training_args
 from arnews.pretraining.encoder import load_for_mlm, new_bert, train_wordpiece
@@ -72,13 +72,13 @@ def _resume_point(resume) -> tuple[Path | None, str | None, str | None]:
     if not resume:
         return None, None, None
     folder = Path(str(resume)).expanduser()
-    checkpoint = get_last_checkpoint(str(folder / "checkpoints")) if (folder / "checkpoints").is_dir() else None
+    checkpoint = latest_complete_checkpoint(folder / "checkpoints")
     if checkpoint is None:
-        raise ArnewsError(f"pretrain.resume={resume}: no checkpoint-* folder under "
-                          f"{folder / 'checkpoints'}; pass the output folder of an earlier "
+        raise ArnewsError(f"pretrain.resume={resume}: no checkpoint-* folder that finished saving "
+                          f"under {folder / 'checkpoints'}; pass the output folder of an earlier "
                           "pretrain.py run")
     run_file = folder / RUN_ID_FILE
-    return folder, checkpoint, run_file.read_text().strip() if run_file.is_file() else None
+    return folder, str(checkpoint), run_file.read_text().strip() if run_file.is_file() else None
 
 
 def pretrain(cfg: DictConfig) -> float:

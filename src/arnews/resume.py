@@ -20,6 +20,7 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from arnews.errors import ArnewsError
+from arnews.models.checkpoints import latest_complete_checkpoint
 from arnews.run_context import overrides
 
 log = logging.getLogger(__name__)
@@ -38,12 +39,9 @@ class Resumption:
 
 
 def last_checkpoint(folder: str | Path) -> Path | None:
-    """The newest ``checkpoint-<step>`` folder the Trainer wrote in ``folder``, if any."""
-    from transformers.trainer_utils import get_last_checkpoint
-
-    folder = Path(folder)
-    found = get_last_checkpoint(str(folder)) if folder.is_dir() else None
-    return Path(found) if found else None
+    """The newest ``checkpoint-<step>`` folder the Trainer finished writing in ``folder``
+    (not one cut short by the interruption), if any."""
+    return latest_complete_checkpoint(folder)
 
 
 def prepare_resume(cfg: DictConfig) -> Resumption:

@@ -21,6 +21,7 @@ from transformers import (DataCollatorWithPadding, EarlyStoppingCallback, Traine
                           TrainingArguments)
 
 from arnews.errors import ArnewsError
+from arnews.models.checkpoints import latest_complete_checkpoint
 from arnews.models.loading import no_library_bars
 from arnews.models.long_text import encode
 from arnews.models.trainer_output import progress_bars, quiet_progress
@@ -173,5 +174,8 @@ def fine_tune(clf, train: Inputs, y_train: np.ndarray, dev: Inputs, y_dev: np.nd
         raise ArnewsError(f"model.class_weights={clf.class_weights!r}; use balanced or null")
     quiet_progress(trainer)  # one line per epoch instead of the Trainer's metric dicts
     with no_library_bars():  # the Trainer's bars stay; "Writing model shards" goes
-        trainer.train(resume_from_checkpoint=True if resume else None)
+        # An explicit folder: True would make the Trainer take the newest checkpoint folder,
+        # even one the interruption cut short.
+        checkpoint = latest_complete_checkpoint(args.output_dir) if resume else None
+        trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     return trainer.model
