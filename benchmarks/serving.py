@@ -49,20 +49,21 @@ def _python(code: str, cwd: Path, env: dict | None = None) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-def _train(folder: Path, uri: str, *overrides: str) -> float:
+def _seconds(script: str, folder: Path, *args: str) -> float:
+    """Wall seconds of ``python <script> args`` (a repository script), run in ``folder``
+    with its own Hydra run folder."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, str(ROOT / "train.py"), f"tracking.uri={uri}",
-                    f"hydra.run.dir={folder / f'run-{time.monotonic_ns()}'}", "trainer.args.disable_tqdm=true",
-                    *overrides], cwd=folder, check=True, capture_output=True)
+    subprocess.run([sys.executable, str(ROOT / script), f"hydra.run.dir={folder / f'run-{time.monotonic_ns()}'}",
+                    *args], cwd=folder, check=True, capture_output=True)
     return time.perf_counter() - started
+
+
+def _train(folder: Path, uri: str, *overrides: str) -> float:
+    return _seconds("train.py", folder, f"tracking.uri={uri}", "trainer.args.disable_tqdm=true", *overrides)
 
 
 def _floor(folder: Path, uri: str, *overrides: str) -> float:
-    started = time.perf_counter()
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "library_floor.py"), f"+tracking_uri={uri}",
-                    f"hydra.run.dir={folder / f'floor-{time.monotonic_ns()}'}", *overrides],
-                   cwd=folder, check=True, capture_output=True)
-    return time.perf_counter() - started
+    return _seconds("benchmarks/library_floor.py", folder, f"+tracking_uri={uri}", *overrides)
 
 
 def baseline_start(folder: Path, uri: str, repeats: int) -> dict[str, float]:
@@ -176,7 +177,7 @@ def main() -> None:
     start = starts["train"]
     if args.start_only:
         _report(args, [f"| warm `python train.py model=majority` (median of {args.repeats}) | {start:.1f} s |",
-                       *_floor_rows(starts, args.repeats)], "start-up only", starts)
+                       *_floor_rows(starts, args.repeats)], "none (--start-only)", starts)
         return
     uri, tracking = args.model_uri, args.tracking_uri or store
     if uri is None:

@@ -98,10 +98,10 @@ def _only(rows: list[dict], categories: Sequence[str], folder) -> list[dict]:
     silently smaller corpus."""
     if isinstance(categories, str):  # data.reader.categories=sport: one name, not its letters
         categories = [categories]
-    found = {r["topic"] for r in rows}
     if not categories:
         raise ArnewsError(f"{folder}: data.reader.categories is empty; name the topics to keep, "
                           "or set it to null for all of them")
+    found = {r["topic"] for r in rows}
     unknown = sorted(set(categories) - found)
     if unknown:
         raise ArnewsError(f"{folder}: data.reader.categories names {unknown}, which no document "
